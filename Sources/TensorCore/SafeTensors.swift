@@ -266,14 +266,13 @@ public final class SafeTensorsFile: @unchecked Sendable {
             guard begin >= 0, begin <= end else {
                 throw .offsetsOutOfRange(path: path, tensor: name, detail: "[\(begin), \(end)) is not a valid range")
             }
-            guard end <= dataSize else {
-                throw .offsetsOutOfRange(path: path, tensor: name,
-                                         detail: "[\(begin), \(end)) ends past the \(dataSize)-byte data section (file truncated?)")
-            }
             let (bytes, overflow) = count.multipliedReportingOverflow(by: dtype.byteSize)
             guard !overflow, bytes == end - begin else {
                 throw .offsetsOutOfRange(path: path, tensor: name,
-                                         detail: "[\(begin), \(end)) holds \(end - begin) bytes but \(dtName) \(shape) needs \(count * dtype.byteSize)")
+                                         detail: "[\(begin), \(end)) holds \(end - begin) bytes but \(dtName) \(shape) needs \(overflow ? "more than can be addressed" : String(bytes))")
+            }
+            guard end <= dataSize else {
+                throw .truncated(path: path, detail: "tensor '\(name)' ends at data byte \(end) but the data section has only \(dataSize) bytes")
             }
             tensors[name] = TensorInfo(name: name, dtype: dtype, shape: shape, dataOffsets: begin..<end)
         }
