@@ -1,0 +1,193 @@
+// The compute interface model code talks to. Model files describe *what* to compute (which
+// weights, which activations); a Backend decides *how* (naive loops, C kernels with threads, later
+// CUDA). Activations are row-major Float32 in host memory; weights stay in their stored dtype.
+
+import Foundation
+
+/// A fixed-size, 64-byte aligned Float32 scratch buffer (activations, caches). Allocated once and
+/// reused, so the decode loop does not allocate.
+public final class FloatBuffer: @unchecked Sendable {
+    public let count: Int
+    public let pointer: UnsafeMutablePointer<Float>
+
+    public init(count: Int) {
+        self.count = count
+        let raw = UnsafeMutableRawPointer.allocate(byteCount: max(count, 1) * 4, alignment: 64)
+        pointer = raw.bindMemory(to: Float.self, capacity: max(count, 1))
+        pointer.initialize(repeating: 0, count: max(count, 1))
+    }
+
+    public convenience init(_ values: [Float]) {
+        self.init(count: values.count)
+        values.withUnsafeBufferPointer { pointer.update(from: $0.baseAddress!, count: values.count) }
+    }
+
+    deinit { pointer.deallocate() }
+
+    public subscript(i: Int) -> Float {
+        get { pointer[i] }
+        set { pointer[i] = newValue }
+    }
+
+    /// A copy of `count` values starting at `offset`.
+    public func array(offset: Int = 0, count n: Int? = nil) -> [Float] {
+        Array(UnsafeBufferPointer(start: pointer + offset, count: n ?? (count - offset)))
+    }
+}
+
+/// A linear layer y = x·Wᵀ (+ b) with W in PyTorch layout [out, in], kept in its stored dtype.
+public final class Linear: @unchecked Sendable {
+    public let weight: Tensor
+    public let bias: [Float]?
+    public var outFeatures: Int { weight.shape[0] }
+    public var inFeatures: Int { weight.shape[1] }
+
+    public init(weight: Tensor, bias: Tensor? = nil) {
+        precondition(weight.shape.count == 2, "Linear weight must be 2-D")
+        self.weight = weight
+        self.bias = bias?.floats()
+    }
+}
+
+/// Rotary position embedding frequencies, computed exactly as Hugging Face does in float32:
+/// inv_freq[i] = 1 / theta^(2i/d), angle = float32(position) * inv_freq[i].
+public struct RotaryEmbedding: Sendable {
+    public let headDim: Int
+    public let invFreq: [Float]
+
+    public init(headDim: Int, theta: Double) {
+        self.headDim = headDim
+        let base = Float(theta)
+        invFreq = (0..<(headDim / 2)).map { i in
+            let exponent = Float(2 * i) / Float(headDim)
+            return 1 / powf(base, exponent)
+        }
+    }
+
+    /// Fills cos/sin (each headDim/2 long) for one position.
+    public func fill(position: Int, cos c: UnsafeMutablePointer<Float>, sin s: UnsafeMutablePointer<Float>) {
+        let p = Float(position)
+        for i in 0..<invFreq.count {
+            let angle = p * invFreq[i]
+            c[i] = Float(Foundation.cos(Double(angle)))
+            s[i] = Float(Foundation.sin(Double(angle)))
+        }
+    }
+}
+
+/// The operations the models need. All pointers are host memory; `rows` is the number of
+/// positions processed at once (1 when decoding, the prompt length when prefilling).
+public protocol Backend: AnyObject, Sendable {
+    /// y[rows, out] = x[rows, in] · Wᵀ (+ bias).
+    func linear(_ layer: Linear, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, rows: Int)
+    /// In place, per row of `dim`: x = x · rsqrt(mean(x²) + eps) · weight (statistics in float32).
+    func rmsNorm(_ x: UnsafeMutablePointer<Float>, weight: UnsafePointer<Float>, rows: Int, dim: Int, eps: Float)
+    /// In place, rotate-half RoPE on x[rows, heads, headDim]; row r is at position `start + r`.
+    func rope(_ x: UnsafeMutablePointer<Float>, rows: Int, heads: Int, start: Int, rotary: RotaryEmbedding)
+    /// Causal grouped-query attention. q/out: [rows, heads, headDim] at positions start..<start+rows;
+    /// k/v: caches [capacity, kvHeads, headDim] filled for positions 0..<start+rows. `window` > 0 limits
+    /// each query to its last `window` keys (itself included).
+    func attention(q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>,
+                   rows: Int, start: Int, heads: Int, kvHeads: Int, headDim: Int, window: Int)
+    /// gate = silu(gate) · up, elementwise over `count` values.
+    func swiglu(_ gate: UnsafeMutablePointer<Float>, _ up: UnsafePointer<Float>, count: Int)
+    /// x = silu(x), elementwise.
+    func silu(_ x: UnsafeMutablePointer<Float>, count: Int)
+    /// y += x, elementwise.
+    func add(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, count: Int)
+}
+
+extension Backend {
+    /// Copies row `row` of an embedding table [rows, dim] (any float dtype) into `out` as Float32.
+    public func embedding(_ table: Tensor, row: Int, into out: UnsafeMutablePointer<Float>) {
+        let dim = table.shape[1]
+        convertToFloat(dtype: table.dtype, src: table.data + row * dim * table.dtype.byteSize, dst: out, count: dim)
+    }
+}
+
+/// Straightforward loops, no threads: the numerical reference other backends are tested against.
+public final class ReferenceBackend: Backend {
+    public init() {}
+
+    public func linear(_ layer: Linear, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, rows: Int) {
+        let (n, k) = (layer.outFeatures, layer.inFeatures)
+        let w = FloatBuffer(count: n * k)
+        convertToFloat(dtype: layer.weight.dtype, src: layer.weight.data, dst: w.pointer, count: n * k)
+        for r in 0..<rows {
+            for o in 0..<n {
+                var acc: Float = 0
+                for i in 0..<k { acc += w[o * k + i] * x[r * k + i] }
+                y[r * n + o] = acc + (layer.bias?[o] ?? 0)
+            }
+        }
+    }
+
+    public func rmsNorm(_ x: UnsafeMutablePointer<Float>, weight: UnsafePointer<Float>, rows: Int, dim: Int, eps: Float) {
+        for r in 0..<rows {
+            let p = x + r * dim
+            var ss: Float = 0
+            for i in 0..<dim { ss += p[i] * p[i] }
+            let scale = 1 / (ss / Float(dim) + eps).squareRoot()
+            for i in 0..<dim { p[i] = weight[i] * (p[i] * scale) }
+        }
+    }
+
+    public func rope(_ x: UnsafeMutablePointer<Float>, rows: Int, heads: Int, start: Int, rotary: RotaryEmbedding) {
+        let d = rotary.headDim, half = d / 2
+        var c = [Float](repeating: 0, count: half), s = c
+        for r in 0..<rows {
+            rotary.fill(position: start + r, cos: &c, sin: &s)
+            for h in 0..<heads {
+                let p = x + (r * heads + h) * d
+                for i in 0..<half {
+                    let a = p[i], b = p[i + half]
+                    p[i] = a * c[i] - b * s[i]
+                    p[i + half] = b * c[i] + a * s[i]
+                }
+            }
+        }
+    }
+
+    public func attention(q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>,
+                          rows: Int, start: Int, heads: Int, kvHeads: Int, headDim: Int, window: Int) {
+        let group = heads / kvHeads
+        let scale = 1 / Float(headDim).squareRoot()
+        for r in 0..<rows {
+            let pos = start + r
+            let first = window > 0 ? max(0, pos - window + 1) : 0
+            for h in 0..<heads {
+                let qh = q + (r * heads + h) * headDim
+                let kvh = h / group
+                var scores = [Float](repeating: 0, count: pos - first + 1)
+                for t in first...pos {
+                    let kt = k + (t * kvHeads + kvh) * headDim
+                    var dot: Float = 0
+                    for i in 0..<headDim { dot += qh[i] * kt[i] }
+                    scores[t - first] = dot * scale
+                }
+                let m = scores.max()!
+                var sum: Float = 0
+                for j in scores.indices { scores[j] = expf(scores[j] - m); sum += scores[j] }
+                let o = out + (r * heads + h) * headDim
+                for i in 0..<headDim { o[i] = 0 }
+                for t in first...pos {
+                    let vt = v + (t * kvHeads + kvh) * headDim
+                    let w = scores[t - first] / sum
+                    for i in 0..<headDim { o[i] += w * vt[i] }
+                }
+            }
+        }
+    }
+
+    public func swiglu(_ gate: UnsafeMutablePointer<Float>, _ up: UnsafePointer<Float>, count: Int) {
+        for i in 0..<count { gate[i] = gate[i] / (1 + expf(-gate[i])) * up[i] }
+    }
+
+    public func silu(_ x: UnsafeMutablePointer<Float>, count: Int) {
+        for i in 0..<count { x[i] = x[i] / (1 + expf(-x[i])) }
+    }
+
+    public func add(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, count: Int) {
+        for i in 0..<count { y[i] += x[i] }
+    }
+}

@@ -1,0 +1,89 @@
+// The CPU backend: the C kernels (runtime-dispatched AVX-512 / AVX2 / portable) on a persistent
+// thread pool, with OpenBLAS sgemm for large f32 products.
+
+import Foundation
+
+public final class CPUBackend: Backend, @unchecked Sendable {
+    public let pool: ThreadPool
+    /// f16 weights are widened to f32 once, on first use (released checkpoints are bf16, so this is rare).
+    private var widened: [ObjectIdentifier: FloatBuffer] = [:]
+    private let lock = NSLock()
+
+    public init(threads: Int = ProcessInfo.processInfo.activeProcessorCount) {
+        pool = ThreadPool(threadCount: threads)
+    }
+
+    public func linear(_ layer: Linear, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, rows: Int) {
+        let (n, k) = (layer.outFeatures, layer.inFeatures)
+        layer.bias.withOptionalPointer { bias in
+            switch layer.weight.dtype {
+            case .bf16:
+                let w = layer.weight.data.assumingMemoryBound(to: UInt16.self)
+                if rows == 1 {
+                    Kernels.matvecBF16(weight: w, input: x, bias: bias, output: y, rows: n, cols: k, pool: pool)
+                } else {
+                    Kernels.matmulBF16(weight: w, input: x, bias: bias, output: y, m: rows, rows: n, cols: k, pool: pool)
+                }
+            default:
+                let w = floatWeights(layer)
+                if rows == 1 {
+                    Kernels.matvec(weight: w, input: x, bias: bias, output: y, rows: n, cols: k, pool: pool)
+                } else {
+                    Kernels.matmul(weight: w, input: x, bias: bias, output: y, m: rows, rows: n, cols: k, pool: pool)
+                }
+            }
+        }
+    }
+
+    private func floatWeights(_ layer: Linear) -> UnsafePointer<Float> {
+        if layer.weight.dtype == .f32 { return layer.weight.data.assumingMemoryBound(to: Float.self) }
+        lock.lock()
+        defer { lock.unlock() }
+        let key = ObjectIdentifier(layer)
+        if let w = widened[key] { return UnsafePointer(w.pointer) }
+        let w = FloatBuffer(count: layer.weight.elementCount)
+        convertToFloat(dtype: layer.weight.dtype, src: layer.weight.data, dst: w.pointer, count: w.count)
+        widened[key] = w
+        return UnsafePointer(w.pointer)
+    }
+
+    public func rmsNorm(_ x: UnsafeMutablePointer<Float>, weight: UnsafePointer<Float>, rows: Int, dim: Int, eps: Float) {
+        Kernels.rmsNorm(x, weight: weight, output: x, rows: rows, dim: dim, eps: eps)
+    }
+
+    public func rope(_ x: UnsafeMutablePointer<Float>, rows: Int, heads: Int, start: Int, rotary: RotaryEmbedding) {
+        let half = rotary.headDim / 2
+        let table = UnsafeMutablePointer<Float>.allocate(capacity: 2 * rows * half)
+        defer { table.deallocate() }
+        for r in 0..<rows { rotary.fill(position: start + r, cos: table + r * half, sin: table + (rows + r) * half) }
+        Kernels.rope(x, cos: table, sin: table + rows * half, positions: rows, heads: heads, headDim: rotary.headDim)
+    }
+
+    public func attention(q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>,
+                          rows: Int, start: Int, heads: Int, kvHeads: Int, headDim: Int, window: Int) {
+        Kernels.attention(q: q, k: k, v: v, output: out, queries: rows, position0: start, heads: heads, kvHeads: kvHeads,
+                          headDim: headDim, window: window, scale: 1 / Float(headDim).squareRoot(), pool: pool)
+    }
+
+    public func swiglu(_ gate: UnsafeMutablePointer<Float>, _ up: UnsafePointer<Float>, count: Int) {
+        Kernels.swiglu(gate: gate, up: up, output: gate, count: count)
+    }
+
+    public func silu(_ x: UnsafeMutablePointer<Float>, count: Int) {
+        Kernels.silu(x, output: x, count: count)
+    }
+
+    public func add(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, count: Int) {
+        Kernels.add(y, x, output: y, count: count)
+    }
+}
+
+extension Optional where Wrapped == [Float] {
+    /// Calls `body` with a pointer to the array's storage, or nil.
+    func withOptionalPointer<R>(_ body: (UnsafePointer<Float>?) -> R) -> R {
+        switch self {
+        case .some(let a): return a.withUnsafeBufferPointer { body($0.baseAddress) }
+        case .none: return body(nil)
+        }
+    }
+}

@@ -1,0 +1,135 @@
+// `qwen3-tts speak`: text in, codec frames (and, with the codec decoder, audio) out.
+
+import ArgumentParser
+import Foundation
+import Qwen3TTS
+
+struct SpeakCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "speak",
+        abstract: "Synthesize speech from text.",
+        discussion: """
+            Without --model the built-in tiny test checkpoint (random weights) is used: it exercises the \
+            whole pipeline but does not produce intelligible speech.
+            """)
+
+    @OptionGroup var model: ModelOptions
+
+    @Option(help: "Text to speak.") var text: String?
+    @Option(help: "Read the text to speak from this file.") var textFile: String?
+
+    @Option(help: "CustomVoice speaker (e.g. ryan, vivian).") var speaker: String?
+    @Option(help: "Language name, or auto (default).") var language: String?
+    @Option(help: "Style instruction (VoiceDesign; CustomVoice 1.7B).") var instruct: String?
+    @Option(help: "Voice prompt file to clone (Base models; JSON as written by the library).") var voice: String?
+
+    @Flag(help: "Put the whole text in the prompt (default for CustomVoice and VoiceDesign).") var nonStreamingText = false
+    @Flag(help: "Feed the text one token per frame (default for Base / cloning).") var streamingText = false
+
+    @OptionGroup var sampling: SamplingOptions
+
+    @Option(help: "Write the codes as JSON {\"codes\": [[16 ints], ...]}, one row per frame.") var codesOutput: String?
+
+    func validate() throws {
+        if nonStreamingText && streamingText { throw ValidationError("--non-streaming-text and --streaming-text exclude each other") }
+        if text != nil && textFile != nil { throw ValidationError("give either --text or --text-file, not both") }
+        if codesOutput == nil {
+            throw ValidationError("give --codes-output FILE.json (audio output arrives with the codec decoder)")
+        }
+    }
+
+    func run() throws {
+        let spokenText = try readText()
+        let loaded = try model.load()
+        var voicePrompt: VoicePrompt?
+        if let voice {
+            guard let data = FileManager.default.contents(atPath: voice) else { throw CLIError("cannot read voice file \(voice)") }
+            do { voicePrompt = try JSONDecoder().decode(VoicePrompt.self, from: data) } catch {
+                throw CLIError("voice file \(voice) is not a valid voice prompt: \(error)")
+            }
+        }
+        let request = SpeechRequest(
+            text: spokenText, language: language, speaker: speaker, instruct: instruct, voice: voicePrompt,
+            textLayout: nonStreamingText ? .nonStreaming : (streamingText ? .streaming : nil))
+        let options = sampling.options(defaults: loaded.generationConfig)
+        let prompt = try loaded.prompt(for: request)
+        for note in prompt.notes { log("note: \(note)") }
+
+        let start = Date()
+        let result = try loaded.generate(request, options: options)
+        let seconds = Date().timeIntervalSince(start)
+        if let codesOutput { try writeCodes(result.frames, to: codesOutput) }
+        let fps = result.frames.isEmpty ? 0 : Double(result.frames.count) / max(seconds, 1e-9)
+        log(String(format: "%d frames (%.2f s of audio), stopped by %@; prompt %d positions; prefill %.3f s, talker %.3f s, code predictor %.3f s; %.2f frames/s",
+                   result.frames.count, Double(result.frames.count) * 0.08, result.stopReason.rawValue, result.promptLength,
+                   result.prefillSeconds, result.talkerSeconds, result.codePredictorSeconds, fps))
+    }
+
+    func readText() throws -> String {
+        if let text { return text }
+        if let textFile {
+            guard let data = FileManager.default.contents(atPath: textFile), let s = String(data: data, encoding: .utf8) else {
+                throw CLIError("cannot read text file \(textFile) as UTF-8")
+            }
+            return s.trimmingCharacters(in: .newlines)
+        }
+        if isatty(STDIN_FILENO) == 0 {
+            let data = FileHandle.standardInput.readDataToEndOfFile()
+            guard let s = String(data: data, encoding: .utf8) else { throw CLIError("standard input is not UTF-8 text") }
+            return s.trimmingCharacters(in: .newlines)
+        }
+        throw CLIError("no text: give --text, --text-file, or pipe text on standard input")
+    }
+}
+
+/// Sampling flags shared by commands that generate.
+struct SamplingOptions: ParsableArguments {
+    @Flag(help: "Greedy decoding for both the talker and the code predictor.") var greedy = false
+    @Option(help: "Talker temperature (default from generation_config.json).") var temperature: Double?
+    @Option(help: "Talker top-k (0 disables).") var topK: Int?
+    @Option(help: "Talker top-p.") var topP: Double?
+    @Option(help: "Repetition penalty over codebook-0 history.") var repetitionPenalty: Double?
+    @Option(help: "Code predictor temperature.") var subtalkerTemperature: Double?
+    @Option(help: "Code predictor top-k.") var subtalkerTopK: Int?
+    @Option(help: "Code predictor top-p.") var subtalkerTopP: Double?
+    @Option(help: "Random seed (same seed, same output).") var seed: UInt64 = 0
+    @Option(help: "Same meaning as the official max_new_tokens: N allows at most N-1 frames.") var maxNewTokens: Int?
+    @Option(help: "Runaway guard: stop after this many frames (default 50 + 12 per text token; 0 disables).")
+    var frameBudget: Int?
+
+    func validate() throws {
+        if let t = temperature, !(t > 0) { throw ValidationError("--temperature must be positive") }
+        if let t = subtalkerTemperature, !(t > 0) { throw ValidationError("--subtalker-temperature must be positive") }
+        if let k = topK, k < 0 { throw ValidationError("--top-k must not be negative") }
+        if let k = subtalkerTopK, k < 0 { throw ValidationError("--subtalker-top-k must not be negative") }
+        if let p = topP, !(p > 0 && p <= 1) { throw ValidationError("--top-p must be in (0, 1]") }
+        if let p = subtalkerTopP, !(p > 0 && p <= 1) { throw ValidationError("--subtalker-top-p must be in (0, 1]") }
+        if let r = repetitionPenalty, !(r > 0) { throw ValidationError("--repetition-penalty must be positive") }
+        if let m = maxNewTokens, m < 1 { throw ValidationError("--max-new-tokens must be at least 1") }
+        if let b = frameBudget, b < 0 { throw ValidationError("--frame-budget must not be negative") }
+    }
+
+    /// Explicit flags override generation_config.json, as the official wrapper's precedence.
+    func options(defaults g: GenerationConfig) -> GenerationOptions {
+        var o = GenerationOptions(g, seed: seed)
+        if greedy { o.talker.doSample = false; o.subtalker.doSample = false }
+        if let temperature { o.talker.temperature = temperature }
+        if let topK { o.talker.topK = topK }
+        if let topP { o.talker.topP = topP }
+        if let repetitionPenalty { o.repetitionPenalty = repetitionPenalty }
+        if let subtalkerTemperature { o.subtalker.temperature = subtalkerTemperature }
+        if let subtalkerTopK { o.subtalker.topK = subtalkerTopK }
+        if let subtalkerTopP { o.subtalker.topP = subtalkerTopP }
+        if let maxNewTokens { o.maxNewTokens = maxNewTokens }
+        o.frameBudget = frameBudget
+        return o
+    }
+}
+
+func writeCodes(_ frames: [[Int]], to path: String) throws {
+    let rows = frames.map { "[" + $0.map(String.init).joined(separator: ", ") + "]" }
+    let json = "{\"codes\": [" + rows.joined(separator: ", ") + "]}\n"
+    do { try json.write(toFile: path, atomically: true, encoding: .utf8) } catch {
+        throw CLIError("cannot write \(path): \(error.localizedDescription)")
+    }
+}
