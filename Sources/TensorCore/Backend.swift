@@ -49,6 +49,55 @@ public final class Linear: @unchecked Sendable {
     }
 }
 
+/// A Conv1d layer (PyTorch layout: weight [out, in/groups, kernel]) with float32 weights.
+/// Padding is chosen per call (causal, "same", or explicit), so one layer serves every use.
+public final class Conv1dLayer: @unchecked Sendable {
+    public let weight: FloatBuffer
+    public let bias: [Float]?
+    public let inChannels, outChannels, kernelSize, stride, dilation, groups: Int
+
+    public init(weight: Tensor, bias: Tensor?, stride: Int = 1, dilation: Int = 1, groups: Int = 1) {
+        precondition(weight.shape.count == 3, "Conv1d weight must be 3-D")
+        self.weight = FloatBuffer(count: weight.elementCount)
+        convertToFloat(dtype: weight.dtype, src: weight.data, dst: self.weight.pointer, count: weight.elementCount)
+        self.bias = bias?.floats()
+        outChannels = weight.shape[0]
+        inChannels = weight.shape[1] * groups
+        kernelSize = weight.shape[2]
+        self.stride = stride
+        self.dilation = dilation
+        self.groups = groups
+    }
+
+    /// Output length for an input of `length` samples with the given zero padding.
+    public func outputLength(_ length: Int, padLeft: Int, padRight: Int) -> Int {
+        let span = dilation * (kernelSize - 1) + 1
+        let padded = length + padLeft + padRight
+        return padded < span ? 0 : (padded - span) / stride + 1
+    }
+}
+
+/// A ConvTranspose1d layer (PyTorch layout: weight [in, out, kernel], groups 1) with float32 weights.
+public final class ConvTranspose1dLayer: @unchecked Sendable {
+    public let weight: FloatBuffer
+    public let bias: [Float]?
+    public let inChannels, outChannels, kernelSize, stride: Int
+
+    public init(weight: Tensor, bias: Tensor?, stride: Int) {
+        precondition(weight.shape.count == 3, "ConvTranspose1d weight must be 3-D")
+        self.weight = FloatBuffer(count: weight.elementCount)
+        convertToFloat(dtype: weight.dtype, src: weight.data, dst: self.weight.pointer, count: weight.elementCount)
+        self.bias = bias?.floats()
+        inChannels = weight.shape[0]
+        outChannels = weight.shape[1]
+        kernelSize = weight.shape[2]
+        self.stride = stride
+    }
+
+    /// The untrimmed output length: (length - 1) * stride + kernel.
+    public func outputLength(_ length: Int) -> Int { length > 0 ? (length - 1) * stride + kernelSize : 0 }
+}
+
 /// Rotary position embedding frequencies, computed exactly as Hugging Face does in float32:
 /// inv_freq[i] = 1 / theta^(2i/d), angle = float32(position) * inv_freq[i].
 public struct RotaryEmbedding: Sendable {
@@ -95,6 +144,23 @@ public protocol Backend: AnyObject, Sendable {
     func silu(_ x: UnsafeMutablePointer<Float>, count: Int)
     /// y += x, elementwise.
     func add(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, count: Int)
+
+    // Convolutional parts (codec, speaker encoder). Activations are channels-first [C, T].
+    /// y[out, T'] = conv(x[in, length]) with zero padding `padLeft`/`padRight` (T' = layer.outputLength).
+    func conv1d(_ layer: Conv1dLayer, _ x: UnsafePointer<Float>, length: Int, padLeft: Int, padRight: Int,
+                _ y: UnsafeMutablePointer<Float>)
+    /// y[out, (length-1)*stride + kernel] = convTranspose(x[in, length]), untrimmed.
+    func convTranspose1d(_ layer: ConvTranspose1dLayer, _ x: UnsafePointer<Float>, length: Int, _ y: UnsafeMutablePointer<Float>)
+    /// In place on x[channels, length]: x + 1/(exp(logBeta)+1e-9) · sin²(exp(logAlpha) · x).
+    func snakeBeta(_ x: UnsafeMutablePointer<Float>, logAlpha: UnsafePointer<Float>, logBeta: UnsafePointer<Float>,
+                   channels: Int, length: Int)
+    /// In place, per row of `dim`: (x - mean) / sqrt(var + eps) · weight + bias.
+    func layerNorm(_ x: UnsafeMutablePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>,
+                   rows: Int, dim: Int, eps: Float)
+    /// x = gelu(x) (exact erf form), elementwise.
+    func gelu(_ x: UnsafeMutablePointer<Float>, count: Int)
+    /// x = elu(x) (alpha 1), elementwise.
+    func elu(_ x: UnsafeMutablePointer<Float>, count: Int)
 }
 
 extension Backend {
@@ -189,5 +255,72 @@ public final class ReferenceBackend: Backend {
 
     public func add(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, count: Int) {
         for i in 0..<count { y[i] += x[i] }
+    }
+
+    public func conv1d(_ l: Conv1dLayer, _ x: UnsafePointer<Float>, length: Int, padLeft: Int, padRight: Int,
+                       _ y: UnsafeMutablePointer<Float>) {
+        let tOut = l.outputLength(length, padLeft: padLeft, padRight: padRight)
+        let cig = l.inChannels / l.groups, cog = l.outChannels / l.groups
+        for o in 0..<l.outChannels {
+            let g = o / cog
+            for t in 0..<tOut {
+                var acc = l.bias?[o] ?? 0
+                for ci in 0..<cig {
+                    for k in 0..<l.kernelSize {
+                        let src = t * l.stride + k * l.dilation - padLeft
+                        if src >= 0 && src < length {
+                            acc += l.weight[(o * cig + ci) * l.kernelSize + k] * x[(g * cig + ci) * length + src]
+                        }
+                    }
+                }
+                y[o * tOut + t] = acc
+            }
+        }
+    }
+
+    public func convTranspose1d(_ l: ConvTranspose1dLayer, _ x: UnsafePointer<Float>, length: Int, _ y: UnsafeMutablePointer<Float>) {
+        let tOut = l.outputLength(length)
+        for o in 0..<l.outChannels { for t in 0..<tOut { y[o * tOut + t] = l.bias?[o] ?? 0 } }
+        for i in 0..<l.inChannels {
+            for t in 0..<length {
+                let v = x[i * length + t]
+                for o in 0..<l.outChannels {
+                    for k in 0..<l.kernelSize { y[o * tOut + t * l.stride + k] += v * l.weight[(i * l.outChannels + o) * l.kernelSize + k] }
+                }
+            }
+        }
+    }
+
+    public func snakeBeta(_ x: UnsafeMutablePointer<Float>, logAlpha: UnsafePointer<Float>, logBeta: UnsafePointer<Float>,
+                          channels: Int, length: Int) {
+        for c in 0..<channels {
+            let a = expf(logAlpha[c]), b = 1 / (expf(logBeta[c]) + 1e-9)
+            for t in 0..<length {
+                let s = sinf(a * x[c * length + t])
+                x[c * length + t] += b * s * s
+            }
+        }
+    }
+
+    public func layerNorm(_ x: UnsafeMutablePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>,
+                          rows: Int, dim: Int, eps: Float) {
+        for r in 0..<rows {
+            let p = x + r * dim
+            var mean: Float = 0
+            for i in 0..<dim { mean += p[i] }
+            mean /= Float(dim)
+            var variance: Float = 0
+            for i in 0..<dim { variance += (p[i] - mean) * (p[i] - mean) }
+            let inv = 1 / (variance / Float(dim) + eps).squareRoot()
+            for i in 0..<dim { p[i] = (p[i] - mean) * inv * weight[i] + bias[i] }
+        }
+    }
+
+    public func gelu(_ x: UnsafeMutablePointer<Float>, count: Int) {
+        for i in 0..<count { x[i] = 0.5 * x[i] * (1 + erff(x[i] * 0.70710678118654752)) }
+    }
+
+    public func elu(_ x: UnsafeMutablePointer<Float>, count: Int) {
+        for i in 0..<count where x[i] < 0 { x[i] = expf(x[i]) - 1 }
     }
 }

@@ -76,6 +76,56 @@ public final class CPUBackend: Backend, @unchecked Sendable {
     public func add(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, count: Int) {
         Kernels.add(y, x, output: y, count: count)
     }
+
+    /// im2col / col2im scratch, grown on demand; convolutions of one backend run one at a time.
+    private var workspace = FloatBuffer(count: 0)
+    private let convLock = NSLock()
+
+    private func workspace(_ count: Int) -> UnsafeMutablePointer<Float> {
+        if workspace.count < count { workspace = FloatBuffer(count: count) }
+        return workspace.pointer
+    }
+
+    public func conv1d(_ l: Conv1dLayer, _ x: UnsafePointer<Float>, length: Int, padLeft: Int, padRight: Int,
+                       _ y: UnsafeMutablePointer<Float>) {
+        convLock.lock()
+        defer { convLock.unlock() }
+        let need = Kernels.conv1dWorkspaceCount(inChannels: l.inChannels, outChannels: l.outChannels, length: length,
+                                                kernelSize: l.kernelSize, stride: l.stride, dilation: l.dilation,
+                                                padLeft: padLeft, padRight: padRight, groups: l.groups)
+        let ws = workspace(need)
+        l.bias.withOptionalPointer { bias in
+            Kernels.conv1d(input: x, weight: l.weight.pointer, bias: bias, output: y, inChannels: l.inChannels,
+                           outChannels: l.outChannels, length: length, kernelSize: l.kernelSize, stride: l.stride,
+                           dilation: l.dilation, padLeft: padLeft, padRight: padRight, groups: l.groups,
+                           workspace: ws, pool: pool)
+        }
+    }
+
+    public func convTranspose1d(_ l: ConvTranspose1dLayer, _ x: UnsafePointer<Float>, length: Int, _ y: UnsafeMutablePointer<Float>) {
+        convLock.lock()
+        defer { convLock.unlock() }
+        let ws = workspace(Kernels.convTranspose1dWorkspaceCount(outChannels: l.outChannels, length: length, kernelSize: l.kernelSize))
+        l.bias.withOptionalPointer { bias in
+            Kernels.convTranspose1d(input: x, weight: l.weight.pointer, bias: bias, output: y, inChannels: l.inChannels,
+                                    outChannels: l.outChannels, length: length, kernelSize: l.kernelSize, stride: l.stride,
+                                    workspace: ws)
+        }
+    }
+
+    public func snakeBeta(_ x: UnsafeMutablePointer<Float>, logAlpha: UnsafePointer<Float>, logBeta: UnsafePointer<Float>,
+                          channels: Int, length: Int) {
+        Kernels.snakeBeta(x, logAlpha: logAlpha, logBeta: logBeta, output: x, channels: channels, length: length)
+    }
+
+    public func layerNorm(_ x: UnsafeMutablePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>,
+                          rows: Int, dim: Int, eps: Float) {
+        Kernels.layerNorm(x, weight: weight, bias: bias, output: x, rows: rows, dim: dim, eps: eps)
+    }
+
+    public func gelu(_ x: UnsafeMutablePointer<Float>, count: Int) { Kernels.gelu(x, output: x, count: count) }
+
+    public func elu(_ x: UnsafeMutablePointer<Float>, count: Int) { Kernels.elu(x, output: x, count: count) }
 }
 
 extension Optional where Wrapped == [Float] {
