@@ -8,7 +8,7 @@ struct DevCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "dev",
         abstract: "Developer tools.",
-        subcommands: [MakeCheckpoint.self])
+        subcommands: [MakeCheckpoint.self, Inspect.self])
 
     struct MakeCheckpoint: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -47,6 +47,39 @@ struct DevCommand: ParsableCommand {
             }
             let seconds = String(format: "%.1f", Date().timeIntervalSince(start))
             FileHandle.standardError.write(Data("wrote \(shape.rawValue) \(variant.rawValue) checkpoint to \(out) in \(seconds) s\n".utf8))
+        }
+    }
+
+    struct Inspect: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "inspect",
+            abstract: "Map a checkpoint folder, check every tensor against its configuration, and time it.")
+
+        @Option(help: "Checkpoint folder.") var model: String
+
+        func run() throws {
+            let clock = ContinuousClock()
+            let start = clock.now
+            let config = try ModelConfig.load(path: model + "/config.json")
+            let codecConfig = try SpeechTokenizerConfig.load(path: model + "/speech_tokenizer/config.json")
+            let weights = try SafeTensorsCheckpoint(directory: model)
+            let codec = try SafeTensorsCheckpoint(directory: model + "/speech_tokenizer")
+            var bytes = 0
+            for (ckpt, specs) in [(weights, CheckpointLayout.model(config)), (codec, CheckpointLayout.speechTokenizer(codecConfig))] {
+                for s in specs {
+                    let t = try ckpt.tensor(s.name, shape: s.shape)
+                    bytes += t.byteCount
+                }
+            }
+            let mapped = clock.now - start
+            let model = try Qwen3TTSModel(directory: model, backend: ReferenceBackend())
+            let loaded = clock.now - start
+            print("""
+                kind \(model.kind.rawValue), size \(config.ttsModelSize ?? "?"), talker \(config.talkerConfig.hiddenSize) wide x \
+                \(config.talkerConfig.numHiddenLayers) layers; \(weights.names.count) + \(codec.names.count) tensors, \
+                \(String(format: "%.2f", Double(bytes) / 1e9)) GB, all shapes as the configuration implies
+                open + map + validate: \(mapped); full model load (talker, code predictor, tokenizer): \(loaded)
+                """)
         }
     }
 }

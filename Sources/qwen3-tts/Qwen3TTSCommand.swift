@@ -7,5 +7,5 @@ struct Qwen3TTSCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "qwen3-tts",
         abstract: "Qwen3-TTS text to speech, in Swift.",
-        subcommands: [DevCommand.self])
+        subcommands: [DevCommand.self, TokenizeCommand.self])
 }
