@@ -30,7 +30,15 @@ let package = Package(
             pkgConfig: "openblas",
             providers: [.apt(["libopenblas-dev"])]),
         .target(name: "TensorCore", dependencies: ["CKernels"] + blasDependency),
-        .target(name: "AudioIO"),
+        .systemLibrary(
+            name: "CSndFile",
+            pkgConfig: "sndfile",
+            providers: [.apt(["libsndfile1-dev"]), .brew(["libsndfile"])]),
+        .systemLibrary(
+            name: "CSoxr",
+            pkgConfig: "soxr",
+            providers: [.apt(["libsoxr-dev"]), .brew(["libsoxr"])]),
+        .target(name: "AudioIO", dependencies: ["CSndFile", "CSoxr"]),
         .target(name: "Qwen3TTS", dependencies: ["TensorCore", "AudioIO"]),
         .executableTarget(
             name: "qwen3-tts",
@@ -38,6 +46,7 @@ let package = Package(
                 "Qwen3TTS", "TensorCore", "AudioIO",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
+        .testTarget(name: "AudioIOTests", dependencies: ["AudioIO"]),
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore", "CKernels"]),
         // Fixtures live in Tests/Fixtures and are found through #filePath (see TestSupport).
         .testTarget(name: "Qwen3TTSTests", dependencies: ["Qwen3TTS", "TensorCore", "AudioIO"]),
