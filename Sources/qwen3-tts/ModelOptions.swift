@@ -1,4 +1,5 @@
-// Model selection shared by the commands: --model DIR, or the built-in tiny test checkpoint.
+// Options shared by the commands: model selection (--model DIR|REPO_ID, or the built-in tiny test
+// checkpoint) and the voice to clone (--ref-audio / --voice).
 
 import ArgumentParser
 import Foundation
@@ -15,16 +16,28 @@ func log(_ message: String) {
 }
 
 struct ModelOptions: ParsableArguments {
-    @Option(help: "Checkpoint folder in the official Hugging Face layout (default: the built-in tiny test checkpoint).")
+    @Option(help: """
+        Checkpoint folder, or Hugging Face repo id (owner/name[@revision]) looked up in and downloaded to the \
+        standard cache (HF_HUB_CACHE / HF_HOME; HF_ENDPOINT, HF_TOKEN and HF_HUB_OFFLINE are honoured). \
+        Default: the built-in tiny test checkpoint.
+        """)
     var model: String?
 
-    /// The folder to load: --model, or the built-in test checkpoint, made on first use.
+    @Option(help: "Compute threads (default: all cores).") var threads: Int?
+
+    func validate() throws {
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+    }
+
+    /// The folder to load: --model resolved locally or through the hub cache, or the built-in test checkpoint.
     func resolveDirectory() throws -> String {
-        if let model { return model }
+        if let model {
+            do { return try ModelLocator.resolve(model) { log($0) } } catch let error as HubError { throw CLIError(error.description) }
+        }
         let cacheRoot = ProcessInfo.processInfo.environment["XDG_CACHE_HOME"].flatMap { $0.isEmpty ? nil : $0 }
             ?? (NSHomeDirectory() + "/.cache")
         let dir = cacheRoot + "/qwen3-tts/builtin-tiny-custom-voice-v1"
-        if !FileManager.default.fileExists(atPath: dir + "/model.safetensors") {
+        if !FileManager.default.fileExists(atPath: dir + "/speech_tokenizer/model.safetensors") {
             log("no --model given: making the built-in tiny test checkpoint (random weights) in \(dir)")
             let tmp = dir + ".partial-\(ProcessInfo.processInfo.processIdentifier)"
             try? FileManager.default.removeItem(atPath: tmp)
@@ -36,7 +49,35 @@ struct ModelOptions: ParsableArguments {
         return dir
     }
 
-    func load() throws -> Qwen3TTSModel {
-        try Qwen3TTSModel(directory: resolveDirectory(), backend: ReferenceBackend())
+    func backend() -> Backend { threads.map { CPUBackend(threads: $0) } ?? CPUBackend() }
+
+    func load() throws -> Qwen3TTSModel { try Qwen3TTSModel(directory: resolveDirectory(), backend: backend()) }
+
+    func loadSynthesizer() throws -> Synthesizer { try Synthesizer(directory: resolveDirectory(), backend: backend()) }
+}
+
+/// The voice to clone: a reference recording (+ transcript for in-context cloning) or a saved voice file.
+struct VoiceInputOptions: ParsableArguments {
+    @Option(help: "Reference recording to clone (WAV, FLAC, MP3; Base models).") var refAudio: String?
+    @Option(help: "Transcript of the reference recording (in-context cloning).") var refText: String?
+    @Flag(help: "Clone from the speaker embedding only (no transcript needed).") var xVectorOnly = false
+    @Option(help: "Longest reference recording accepted, in seconds.") var maxRefSeconds: Double = 60
+    @Option(help: "Voice file made by `qwen3-tts voice create`.") var voice: String?
+
+    func validate() throws {
+        if refAudio != nil && voice != nil { throw ValidationError("give either --ref-audio or --voice, not both") }
+        if refAudio == nil && (refText != nil || xVectorOnly) { throw ValidationError("--ref-text and --x-vector-only need --ref-audio") }
+        if refAudio != nil && refText == nil && !xVectorOnly {
+            throw ValidationError("in-context cloning needs --ref-text (the transcript of --ref-audio), or pass --x-vector-only")
+        }
+        if !(maxRefSeconds > 1) { throw ValidationError("--max-ref-seconds must be more than 1") }
+    }
+
+    /// The prompt these options describe, or nil when no voice was given.
+    func voicePrompt(for model: Qwen3TTSModel) throws -> VoicePrompt? {
+        if let voice { return try VoiceFile.load(voice, for: model) }
+        guard let refAudio else { return nil }
+        return try VoiceCloner(model: model).prompt(audioFile: refAudio, referenceText: refText, xVectorOnly: xVectorOnly,
+                                                    maxSeconds: maxRefSeconds)
     }
 }

@@ -7,5 +7,6 @@ struct Qwen3TTSCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "qwen3-tts",
         abstract: "Qwen3-TTS text to speech, in Swift.",
-        subcommands: [DevCommand.self, TokenizeCommand.self])
+        subcommands: [SpeakCommand.self, TokenizeCommand.self, EncodeCommand.self, DecodeCommand.self, VoiceCommand.self,
+                      DevCommand.self])
 }

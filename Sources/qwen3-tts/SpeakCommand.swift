@@ -1,6 +1,7 @@
-// `qwen3-tts speak`: text in, codec frames (and, with the codec decoder, audio) out.
+// `qwen3-tts speak`: text in, audio out, written while it is being generated.
 
 import ArgumentParser
+import AudioIO
 import Foundation
 import Qwen3TTS
 
@@ -9,8 +10,9 @@ struct SpeakCommand: ParsableCommand {
         commandName: "speak",
         abstract: "Synthesize speech from text.",
         discussion: """
-            Without --model the built-in tiny test checkpoint (random weights) is used: it exercises the \
-            whole pipeline but does not produce intelligible speech.
+            Audio is written as it is generated: the first samples reach --output right after the first \
+            frame. Without --model the built-in tiny test checkpoint (random weights) is used: it exercises \
+            the whole pipeline but does not produce intelligible speech.
             """)
 
     @OptionGroup var model: ModelOptions
@@ -21,48 +23,59 @@ struct SpeakCommand: ParsableCommand {
     @Option(help: "CustomVoice speaker (e.g. ryan, vivian).") var speaker: String?
     @Option(help: "Language name, or auto (default).") var language: String?
     @Option(help: "Style instruction (VoiceDesign; CustomVoice 1.7B).") var instruct: String?
-    @Option(help: "Voice prompt file to clone (Base models; JSON as written by the library).") var voice: String?
+
+    @OptionGroup var voiceOptions: VoiceInputOptions
 
     @Flag(help: "Put the whole text in the prompt (default for CustomVoice and VoiceDesign).") var nonStreamingText = false
     @Flag(help: "Feed the text one token per frame (default for Base / cloning).") var streamingText = false
 
     @OptionGroup var sampling: SamplingOptions
 
+    @Option(help: "Audio output file, or - for standard output.") var output: String?
+    @Option(help: "Audio format: wav (16-bit), wav-f32, pcm (s16le), flac, mp3, opus. Default: from the file extension; pcm for -.")
+    var format: String?
     @Option(help: "Write the codes as JSON {\"codes\": [[16 ints], ...]}, one row per frame.") var codesOutput: String?
 
     func validate() throws {
         if nonStreamingText && streamingText { throw ValidationError("--non-streaming-text and --streaming-text exclude each other") }
         if text != nil && textFile != nil { throw ValidationError("give either --text or --text-file, not both") }
-        if codesOutput == nil {
-            throw ValidationError("give --codes-output FILE.json (audio output arrives with the codec decoder)")
+        if output == nil && codesOutput == nil { throw ValidationError("give --output FILE (or - for stdout) and/or --codes-output FILE.json") }
+        if let format, AudioFormat(name: format) == nil {
+            throw ValidationError("unknown --format '\(format)'; expected wav, wav-f32, pcm, flac, mp3 or opus")
         }
     }
 
     func run() throws {
+        signal(SIGPIPE, SIG_IGN)  // a closed pipe becomes a write error, not a silent death
         let spokenText = try readText()
-        let loaded = try model.load()
-        var voicePrompt: VoicePrompt?
-        if let voice {
-            guard let data = FileManager.default.contents(atPath: voice) else { throw CLIError("cannot read voice file \(voice)") }
-            do { voicePrompt = try JSONDecoder().decode(VoicePrompt.self, from: data) } catch {
-                throw CLIError("voice file \(voice) is not a valid voice prompt: \(error)")
+        let synthesizer = try model.loadSynthesizer()
+        let voice = try voiceOptions.voicePrompt(for: synthesizer.model)
+        let request = SpeechRequest(
+            text: spokenText, language: language, speaker: speaker, instruct: instruct, voice: voice,
+            textLayout: nonStreamingText ? .nonStreaming : (streamingText ? .streaming : nil))
+        let options = sampling.options(defaults: synthesizer.model.generationConfig)
+        for note in try synthesizer.model.prompt(for: request).notes { log("note: \(note)") }
+
+        var sink: (any AudioSink)?
+        if let output {
+            let audioFormat = try resolveFormat(output: output, format: format)
+            let destination: AudioDestination = output == "-" ? .fileHandle(.standardOutput) : .file(output)
+            sink = try AudioIO.makeSink(format: audioFormat, destination: destination, sampleRate: synthesizer.sampleRate)
+        }
+        var frames: [[Int]] = []
+        var writeError: Error?
+        let cancelled = CancellationFlag()
+        let summary = try synthesizer.run(request, options: options, cancelled: cancelled) { chunk in
+            frames += chunk.codes
+            do { try sink?.write(chunk.samples) } catch {
+                writeError = error
+                cancelled.set()
             }
         }
-        let request = SpeechRequest(
-            text: spokenText, language: language, speaker: speaker, instruct: instruct, voice: voicePrompt,
-            textLayout: nonStreamingText ? .nonStreaming : (streamingText ? .streaming : nil))
-        let options = sampling.options(defaults: loaded.generationConfig)
-        let prompt = try loaded.prompt(for: request)
-        for note in prompt.notes { log("note: \(note)") }
-
-        let start = Date()
-        let result = try loaded.generate(request, options: options)
-        let seconds = Date().timeIntervalSince(start)
-        if let codesOutput { try writeCodes(result.frames, to: codesOutput) }
-        let fps = result.frames.isEmpty ? 0 : Double(result.frames.count) / max(seconds, 1e-9)
-        log(String(format: "%d frames (%.2f s of audio), stopped by %@; prompt %d positions; prefill %.3f s, talker %.3f s, code predictor %.3f s; %.2f frames/s",
-                   result.frames.count, Double(result.frames.count) * 0.08, result.stopReason.rawValue, result.promptLength,
-                   result.prefillSeconds, result.talkerSeconds, result.codePredictorSeconds, fps))
+        if let writeError { throw CLIError("cannot write audio: \(writeError)") }
+        try sink?.close()
+        if let codesOutput { try writeCodes(frames, to: codesOutput) }
+        log(summaryLine(summary))
     }
 
     func readText() throws -> String {
@@ -80,6 +93,23 @@ struct SpeakCommand: ParsableCommand {
         }
         throw CLIError("no text: give --text, --text-file, or pipe text on standard input")
     }
+}
+
+func summaryLine(_ s: SynthesisSummary) -> String {
+    let perFrame = s.frames > 0 ? 1000 * (s.talkerSeconds + s.codePredictorSeconds + s.decoderSeconds) / Double(s.frames) : 0
+    return String(format: """
+        %d frames (%.2f s of audio), stopped by %@; prompt %d positions; prefill %.3f s, talker %.3f s, \
+        code predictor %.3f s, decoder %.3f s (%.1f ms/frame); first audio after %@; total %.2f s, real-time factor %.2f
+        """, s.frames, s.audioSeconds, s.stopReason.rawValue, s.promptLength, s.prefillSeconds, s.talkerSeconds,
+        s.codePredictorSeconds, s.decoderSeconds, perFrame,
+        s.timeToFirstAudio.map { String(format: "%.3f s", $0) } ?? "-", s.totalSeconds, s.realTimeFactor)
+}
+
+/// --format, else the output file's extension, else WAV (raw PCM for standard output).
+func resolveFormat(output: String, format: String?) throws -> AudioFormat {
+    if let format { return AudioFormat(name: format)! }
+    if output == "-" { return .pcm }
+    return AudioFormat(pathExtension: output) ?? .wav(.pcm16)
 }
 
 /// Sampling flags shared by commands that generate.
@@ -131,5 +161,19 @@ func writeCodes(_ frames: [[Int]], to path: String) throws {
     let json = "{\"codes\": [" + rows.joined(separator: ", ") + "]}\n"
     do { try json.write(toFile: path, atomically: true, encoding: .utf8) } catch {
         throw CLIError("cannot write \(path): \(error.localizedDescription)")
+    }
+}
+
+/// Reads {"codes": [[16 ints], ...]} as written by --codes-output and `encode`.
+func readCodes(_ path: String) throws -> [[Int]] {
+    guard let data = FileManager.default.contents(atPath: path) else { throw CLIError("cannot read codes file \(path)") }
+    guard let obj = try? JSONSerialization.jsonObject(with: data) as? [String: Any], let rows = obj["codes"] as? [Any] else {
+        throw CLIError("\(path) is not a codes file: expected {\"codes\": [[16 ints], ...]}")
+    }
+    return try rows.enumerated().map { (t, row) in
+        guard let r = row as? [Any], let ints = Optional(r.compactMap { ($0 as? NSNumber)?.intValue }), ints.count == r.count else {
+            throw CLIError("\(path): frame \(t) is not a list of integers")
+        }
+        return ints
     }
 }

@@ -67,7 +67,7 @@ public enum RandomCheckpoint {
 
         // 1. Text tokenizer: byte-level BPE (256 byte symbols + merges for `bpeWords`) and the added tokens.
         var vocab: [String: Int] = [:]
-        for b in 0...255 { vocab[String(byteLevelSymbol(UInt8(b)))] = vocab.count }
+        for b in 0...255 { vocab[ByteLevel.text(of: [UInt8(b)])] = vocab.count }
         var merges: [String] = []
         for word in bpeWords {
             var symbols = word.map { String($0) }
@@ -279,16 +279,6 @@ public enum RandomCheckpoint {
     static func writeJSON(_ object: Any, to path: String) throws {
         let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
         try data.write(to: URL(fileURLWithPath: path))
-    }
-
-    /// GPT-2's byte-to-symbol map: printable bytes stand for themselves, the rest are shifted
-    /// to U+0100 and up so every byte is a visible character.
-    static func byteLevelSymbol(_ b: UInt8) -> Character {
-        let printable = (33...126).contains(b) || (161...172).contains(b) || (174...255).contains(b)
-        if printable { return Character(Unicode.Scalar(b)) }
-        var shifted = 0
-        for c in 0..<Int(b) where !((33...126).contains(c) || (161...172).contains(c) || (174...255).contains(c)) { shifted += 1 }
-        return Character(Unicode.Scalar(UInt32(256 + shifted))!)
     }
 
     static func fnv1a(_ s: String) -> UInt64 {

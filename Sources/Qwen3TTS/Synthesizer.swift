@@ -1,0 +1,127 @@
+// The public entry point: load a checkpoint folder once, then turn requests into a stream of
+// 24 kHz audio chunks while the frames are being generated.
+
+import Foundation
+
+/// A piece of audio: the samples of one or more consecutive frames, as soon as they exist.
+public struct AudioChunk: Sendable {
+    /// Mono float samples at `sampleRate`, nominally in [-1, 1].
+    public var samples: [Float]
+    /// Index of the first frame this chunk covers.
+    public var firstFrame: Int
+    /// The codec codes of the frames in this chunk.
+    public var codes: [[Int]]
+}
+
+/// How a synthesis ended, with its measurements.
+public struct SynthesisSummary: Sendable {
+    public var stopReason: StopReason
+    public var frames: Int
+    public var promptLength: Int
+    /// Seconds from the call to the first audio chunk, and in total.
+    public var timeToFirstAudio: Double?
+    public var totalSeconds: Double
+    public var prefillSeconds: Double
+    public var talkerSeconds: Double
+    public var codePredictorSeconds: Double
+    public var decoderSeconds: Double
+    public var audioSeconds: Double
+    /// Wall time over audio duration (below 1 is faster than real time).
+    public var realTimeFactor: Double { audioSeconds > 0 ? totalSeconds / audioSeconds : 0 }
+}
+
+/// What a synthesis stream yields: audio chunks, then exactly one `.finished`.
+public enum SynthesisEvent: Sendable {
+    case audio(AudioChunk)
+    case finished(SynthesisSummary)
+}
+
+public final class Synthesizer: @unchecked Sendable {
+    public let model: Qwen3TTSModel
+    public let decoder: SpeechDecoder
+    public var sampleRate: Int { model.speechTokenizerConfig.outputSampleRate }
+
+    /// Loads a checkpoint folder (official layout). `backend` defaults to the CPU kernels on all cores.
+    public init(directory: String, backend: Backend? = nil) throws {
+        let b = backend ?? CPUBackend()
+        model = try Qwen3TTSModel(directory: directory, backend: b)
+        decoder = try SpeechDecoder(directory: directory + "/speech_tokenizer", backend: b)
+    }
+
+    /// Starts synthesizing `request` on a dedicated thread (never the cooperative pool) and returns
+    /// its events. Cancelling the consuming task, or dropping the stream, stops generation at the
+    /// next frame. `options` defaults to the checkpoint's generation_config.json.
+    public func synthesize(_ request: SpeechRequest, options: GenerationOptions? = nil) -> AsyncThrowingStream<SynthesisEvent, Error> {
+        let options = options ?? GenerationOptions(model.generationConfig)
+        let (stream, continuation) = AsyncThrowingStream<SynthesisEvent, Error>.makeStream(bufferingPolicy: .unbounded)
+        let cancelled = CancellationFlag()
+        continuation.onTermination = { _ in cancelled.set() }
+        let thread = Thread { [self] in
+            do {
+                let summary = try self.run(request, options: options, cancelled: cancelled) { chunk in
+                    continuation.yield(.audio(chunk))
+                }
+                continuation.yield(.finished(summary))
+                continuation.finish()
+            } catch {
+                continuation.finish(throwing: error)
+            }
+        }
+        thread.name = "qwen3-tts synthesis"
+        thread.stackSize = 8 << 20
+        thread.start()
+        return stream
+    }
+
+    /// Synchronous synthesis on the calling thread: `onChunk` receives audio as frames are made.
+    public func run(_ request: SpeechRequest, options: GenerationOptions, cancelled: CancellationFlag = CancellationFlag(),
+                    onChunk: (AudioChunk) -> Void) throws -> SynthesisSummary {
+        let clock = ContinuousClock()
+        let start = clock.now
+        let stream = decoder.makeStream()
+        var decoderSeconds = 0.0
+        var firstAudio: Double?
+        var samples = 0
+        // In-context cloning decodes the reference codes first, so the generated audio continues
+        // the reference seamlessly (the official decode runs on [reference ++ generated]); the
+        // reference's own audio is not returned.
+        if let ref = request.voice?.referenceCodes {
+            let t0 = clock.now
+            _ = try stream.push(ref)
+            decoderSeconds += (clock.now - t0).seconds
+        }
+        var frameIndex = 0
+        var decodeError: Error?
+        let result = try model.generate(request, options: options) { frame in
+            if cancelled.isSet { return false }
+            let t0 = clock.now
+            do {
+                let audio = try stream.push([frame])
+                decoderSeconds += (clock.now - t0).seconds
+                if firstAudio == nil { firstAudio = (clock.now - start).seconds }
+                samples += audio.count
+                onChunk(AudioChunk(samples: audio, firstFrame: frameIndex, codes: [frame]))
+            } catch {
+                decodeError = error
+                return false
+            }
+            frameIndex += 1
+            return !cancelled.isSet
+        }
+        if let decodeError { throw decodeError }
+        return SynthesisSummary(
+            stopReason: result.stopReason, frames: result.frames.count, promptLength: result.promptLength,
+            timeToFirstAudio: firstAudio, totalSeconds: (clock.now - start).seconds, prefillSeconds: result.prefillSeconds,
+            talkerSeconds: result.talkerSeconds, codePredictorSeconds: result.codePredictorSeconds,
+            decoderSeconds: decoderSeconds, audioSeconds: Double(samples) / Double(sampleRate))
+    }
+}
+
+/// A thread-safe stop flag shared between a consumer and the generation thread.
+public final class CancellationFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+    public init() {}
+    public var isSet: Bool { lock.lock(); defer { lock.unlock() }; return value }
+    public func set() { lock.lock(); value = true; lock.unlock() }
+}
