@@ -1,4 +1,5 @@
-#include "ckernels.h"
+#include "ck_internal.h"
+#include <stdatomic.h>
 
 ck_cpu_features ck_cpu_detect(void) {
     ck_cpu_features f = {0, 0, 0};
@@ -9,4 +10,30 @@ ck_cpu_features ck_cpu_detect(void) {
     f.avx512_bf16 = f.avx512 && __builtin_cpu_supports("avx512bf16");
 #endif
     return f;
+}
+
+static int detected_level(void) {
+    ck_cpu_features f = ck_cpu_detect();
+    if (f.avx512 && f.avx2_fma) return CK_ISA_AVX512;
+    if (f.avx2_fma) return CK_ISA_AVX2;
+    return CK_ISA_PORTABLE;
+}
+
+// -1 until first use; kernels read it on every call, so it stays a relaxed atomic load.
+static _Atomic int g_level = -1;
+
+int ck_isa_level(void) {
+    int level = atomic_load_explicit(&g_level, memory_order_relaxed);
+    if (level < 0) {
+        level = detected_level();
+        atomic_store_explicit(&g_level, level, memory_order_relaxed);
+    }
+    return level;
+}
+
+int ck_set_isa_level(int level) {
+    int best = detected_level();
+    if (level < 0 || level > best) level = best;
+    atomic_store_explicit(&g_level, level, memory_order_relaxed);
+    return level;
 }

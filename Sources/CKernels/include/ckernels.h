@@ -1,5 +1,11 @@
 // CKernels: the hot loops of the engine (C11). Every optimized kernel has a naive reference
-// (suffix _ref) beside it; tests compare the two over swept shapes.
+// (suffix _ref, same signature) beside it; tests compare the two over swept shapes.
+//
+// Conventions: activations are float32, row-major. Weights keep PyTorch layouts:
+// Linear [out, in]; Conv1d [C_out, C_in/groups, K]; ConvTranspose1d [C_in, C_out, K].
+// Convolution activations are channels-first [C, T]. bf16 and f16 values are passed as their
+// uint16 bit patterns. Dimensions are `int`; element counts of flat buffers are `size_t`.
+// Unless a comment says otherwise, outputs must not alias inputs.
 #ifndef CKERNELS_H
 #define CKERNELS_H
 
@@ -10,6 +16,9 @@
 extern "C" {
 #endif
 
+// ---------------------------------------------------------------------------------------------
+// CPU features and dispatch
+
 /// CPU features detected at run time (x86-64: AVX2+FMA, AVX-512F/BW, AVX512-BF16). Zero elsewhere.
 typedef struct {
     int avx2_fma;
@@ -18,6 +27,163 @@ typedef struct {
 } ck_cpu_features;
 
 ck_cpu_features ck_cpu_detect(void);
+
+/// Instruction-set level the kernels use: 0 portable C, 1 AVX2+FMA, 2 AVX-512.
+int ck_isa_level(void);
+/// Caps the level (for tests and benchmarks; every level computes the same results within
+/// rounding). A negative or too-high value restores the detected level. Returns the level in effect.
+int ck_set_isa_level(int level);
+
+// ---------------------------------------------------------------------------------------------
+// Thread pool: persistent workers, fork/join. The calling thread takes part as thread 0, so a
+// pool of n threads starts n - 1 workers. Workers spin briefly after a job and then sleep, so
+// back-to-back jobs (one per layer) cost microseconds while an idle pool costs no CPU.
+
+typedef struct ck_pool ck_pool;
+/// A task: `task` in [0, n_tasks), `thread` in [0, n_threads) (stable per thread: use it to
+/// pick per-thread scratch memory).
+typedef void (*ck_task_fn)(void *ctx, int task, int thread);
+
+/// n_threads < 1 is treated as 1. Returns NULL if threads cannot be started.
+ck_pool *ck_pool_create(int n_threads);
+void ck_pool_destroy(ck_pool *pool);
+int ck_pool_threads(const ck_pool *pool);
+/// Runs fn for every task and returns when all are done. A NULL pool runs them inline.
+/// Concurrent callers are serialized; a call from inside a task runs inline on that thread.
+void ck_pool_run(ck_pool *pool, int n_tasks, ck_task_fn fn, void *ctx);
+
+// ---------------------------------------------------------------------------------------------
+// Conversions
+
+void ck_bf16_to_f32(const uint16_t *src, float *dst, size_t n);
+void ck_bf16_to_f32_ref(const uint16_t *src, float *dst, size_t n);
+void ck_f16_to_f32(const uint16_t *src, float *dst, size_t n);
+void ck_f16_to_f32_ref(const uint16_t *src, float *dst, size_t n);
+/// Round to nearest even (as torch's .to(bfloat16)); NaN stays NaN.
+void ck_f32_to_bf16(const float *src, uint16_t *dst, size_t n);
+
+// ---------------------------------------------------------------------------------------------
+// Matrix-vector products (decode) and few-row products (prefill). Accumulation is float32;
+// bf16 weights are widened exactly to float32. bias may be NULL. pool may be NULL.
+
+/// y[rows] = W[rows, cols] · x[cols] + bias
+void ck_matvec_f32(ck_pool *pool, const float *w, const float *x, const float *bias, float *y,
+                   int rows, int cols);
+void ck_matvec_f32_ref(ck_pool *pool, const float *w, const float *x, const float *bias, float *y,
+                       int rows, int cols);
+void ck_matvec_bf16(ck_pool *pool, const uint16_t *w, const float *x, const float *bias, float *y,
+                    int rows, int cols);
+void ck_matvec_bf16_ref(ck_pool *pool, const uint16_t *w, const float *x, const float *bias,
+                        float *y, int rows, int cols);
+
+/// y[m, rows] = x[m, cols] · W[rows, cols]^T + bias
+void ck_matmul_f32(ck_pool *pool, const float *w, const float *x, const float *bias, float *y,
+                   int m, int rows, int cols);
+void ck_matmul_f32_ref(ck_pool *pool, const float *w, const float *x, const float *bias, float *y,
+                       int m, int rows, int cols);
+void ck_matmul_bf16(ck_pool *pool, const uint16_t *w, const float *x, const float *bias, float *y,
+                    int m, int rows, int cols);
+void ck_matmul_bf16_ref(ck_pool *pool, const uint16_t *w, const float *x, const float *bias,
+                        float *y, int m, int rows, int cols);
+
+// ---------------------------------------------------------------------------------------------
+// Normalization, position encoding, softmax. In-place use (y == x) is allowed here.
+
+/// y = w * (x * 1/sqrt(mean(x²) + eps)) over each of n_rows rows of length n; w may be NULL.
+void ck_rmsnorm(const float *x, const float *w, float *y, int n_rows, int n, float eps);
+void ck_rmsnorm_ref(const float *x, const float *w, float *y, int n_rows, int n, float eps);
+
+/// y = (x - mean) / sqrt(var + eps) * w + b per row (biased variance); w, b may be NULL.
+void ck_layernorm(const float *x, const float *w, const float *b, float *y, int n_rows, int n,
+                  float eps);
+void ck_layernorm_ref(const float *x, const float *w, const float *b, float *y, int n_rows, int n,
+                      float eps);
+
+/// Rotate-half RoPE in place on x[n_pos, n_heads, head_dim]; cos/sin are [n_pos, head_dim/2]
+/// (row p for the position of x's row p). Pairs are (i, i + head_dim/2).
+void ck_rope(float *x, const float *cos, const float *sin, int n_pos, int n_heads, int head_dim);
+void ck_rope_ref(float *x, const float *cos, const float *sin, int n_pos, int n_heads,
+                 int head_dim);
+
+/// In-place softmax over n values (max-subtracted).
+void ck_softmax(float *x, int n);
+void ck_softmax_ref(float *x, int n);
+
+// ---------------------------------------------------------------------------------------------
+// Elementwise. In-place use (y == x, or y == one of the inputs) is allowed.
+
+void ck_silu(const float *x, float *y, size_t n);
+void ck_silu_ref(const float *x, float *y, size_t n);
+/// y = silu(gate) * up
+void ck_swiglu(const float *gate, const float *up, float *y, size_t n);
+void ck_swiglu_ref(const float *gate, const float *up, float *y, size_t n);
+/// Exact (erf) GELU.
+void ck_gelu(const float *x, float *y, size_t n);
+void ck_gelu_ref(const float *x, float *y, size_t n);
+/// ELU with alpha 1.
+void ck_elu(const float *x, float *y, size_t n);
+void ck_elu_ref(const float *x, float *y, size_t n);
+void ck_add(const float *a, const float *b, float *y, size_t n);
+void ck_mul(const float *a, const float *b, float *y, size_t n);
+void ck_scale(const float *x, float s, float *y, size_t n);
+/// y[cols, rows] = x[rows, cols]^T (no aliasing).
+void ck_transpose(const float *x, float *y, int rows, int cols);
+
+/// SnakeBeta on x[channels, t] with log-scale parameters:
+/// y = x + 1/(exp(log_beta[c]) + 1e-9) * sin(x * exp(log_alpha[c]))².
+void ck_snakebeta(const float *x, const float *log_alpha, const float *log_beta, float *y,
+                  int channels, int t);
+void ck_snakebeta_ref(const float *x, const float *log_alpha, const float *log_beta, float *y,
+                      int channels, int t);
+
+// ---------------------------------------------------------------------------------------------
+// Attention over a KV cache. q and out are [n_q, n_heads, head_dim] for absolute positions
+// pos0 .. pos0+n_q-1; k and v are [>= pos0+n_q, n_kv, head_dim] holding positions from 0.
+// Query head h reads kv head h / (n_heads / n_kv). Causal; window > 0 limits a query at p to keys
+// max(0, p-window+1) .. p. Scores are (q·k) * scale, softmax in float32.
+
+void ck_attention(ck_pool *pool, const float *q, const float *k, const float *v, float *out,
+                  int n_q, int pos0, int n_heads, int n_kv, int head_dim, int window, float scale);
+void ck_attention_ref(ck_pool *pool, const float *q, const float *k, const float *v, float *out,
+                      int n_q, int pos0, int n_heads, int n_kv, int head_dim, int window,
+                      float scale);
+
+// ---------------------------------------------------------------------------------------------
+// Convolutions on [C, T]. Padding is zeros, given explicitly (causal: pad_left = (k-1)*dilation,
+// pad_right = 0). The dense optimized path (im2col + sgemm) is assembled in Swift (TensorCore's
+// Kernels.conv1d) from the pieces below because this target does not link BLAS.
+
+/// (t_in + pad_left + pad_right - dilation*(k-1) - 1) / stride + 1, or 0 if that is not positive.
+int ck_conv1d_out_len(int t_in, int k, int stride, int dilation, int pad_left, int pad_right);
+
+/// General conv1d: x [c_in, t_in], w [c_out, c_in/groups, k], bias [c_out] or NULL,
+/// y [c_out, ck_conv1d_out_len(...)].
+void ck_conv1d_ref(const float *x, const float *w, const float *bias, float *y, int c_in,
+                   int c_out, int t_in, int k, int stride, int dilation, int pad_left,
+                   int pad_right, int groups);
+
+/// Depthwise conv1d (groups = c_in = c_out = channels): w [channels, 1, k]. Same output as
+/// ck_conv1d_ref with groups = channels.
+void ck_conv1d_depthwise(ck_pool *pool, const float *x, const float *w, const float *bias,
+                         float *y, int channels, int t_in, int k, int stride, int dilation,
+                         int pad_left, int pad_right);
+
+/// col[(c*k + j), i] = x[c, (t0+i)*stride + j*dilation - pad_left] (zero outside [0, t_in))
+/// for c < channels, j < k, i < n_t: the conv input columns for output positions t0 .. t0+n_t-1.
+void ck_im2col(const float *x, float *col, int channels, int t_in, int k, int stride,
+               int dilation, int pad_left, int t0, int n_t);
+
+/// y[c, (t0+i)*stride + j] += col[(c*k + j), i] for c < c_out, j < k, i < n_t; y is [c_out, t_out].
+void ck_col2im_add(const float *col, float *y, int c_out, int k, int stride, int t0, int n_t,
+                   int t_out);
+
+/// y[c, :] = bias[c] (or 0 if bias is NULL) for y [channels, t].
+void ck_bias_fill(float *y, const float *bias, int channels, int t);
+
+/// ConvTranspose1d (groups 1): x [c_in, t_in], w [c_in, c_out, k], bias [c_out] or NULL,
+/// y [c_out, (t_in-1)*stride + k] (the full length; callers trim).
+void ck_conv_transpose1d_ref(const float *x, const float *w, const float *bias, float *y,
+                             int c_in, int c_out, int t_in, int k, int stride);
 
 #ifdef __cplusplus
 }

@@ -1,0 +1,342 @@
+// Incremental codec decoding: the same network as `SpeechDecoder`, run on however many frames
+// arrive, carrying exactly the state the causal layers need between calls, so no frame is decoded
+// twice and the result equals one pass over the whole utterance:
+//   - every causal conv keeps its last (kernel-1)*dilation input samples (zeros at the start, as
+//     upstream's left zero padding);
+//   - every transposed conv keeps the response of its last input that spills past the samples
+//     emitted so far (kernel - stride samples, which upstream trims from the end of the output);
+//   - each pre-transformer layer keeps the keys and values of its last window-1 positions, the most
+//     a future query can attend to; RoPE positions keep counting.
+// The state is fixed however long the stream runs (about 5 MB at the released size, mostly the
+// key/value window); scratch grows to the largest push. Offline `decode` runs on this too.
+
+import Foundation
+
+/// A stateful decoder for one utterance: `push` frames as they are generated and get their audio
+/// (1920 samples per frame) straight away. Not thread-safe: use one stream per utterance.
+public final class SpeechDecoderStream: @unchecked Sendable {
+    let model: SpeechDecoder
+    /// Frames pushed so far: the RoPE position of the next frame.
+    public private(set) var position = 0
+
+    // Causal state, in network order.
+    private let preConv: CausalConv
+    private let upsampleConvs: [OverlapConv]
+    private let dwconvs: [CausalConv]
+    private let inputConv: CausalConv
+    private let blockConvs: [OverlapConv]
+    private let unitConvs: [[CausalConv]]  // conv1 of each residual unit (conv2 is 1x1: no state)
+    private let outputConv: CausalConv
+    /// Per layer: keys (after RoPE) and values of the last `cached` positions, [cached + new rows, kvDim].
+    private var keys: [FloatBuffer], values: [FloatBuffer]
+    private var cached = 0
+
+    // Scratch, grown to the largest push seen and then reused.
+    private var cur = FloatBuffer(count: 0), next = FloatBuffer(count: 0)
+    private var tmpA = FloatBuffer(count: 0), tmpB = FloatBuffer(count: 0)
+    private var joined = FloatBuffer(count: 0), full = FloatBuffer(count: 0)
+    private var rows = FloatBuffer(count: 0), normed = FloatBuffer(count: 0), wide = FloatBuffer(count: 0)
+    private var q = FloatBuffer(count: 0), attn = FloatBuffer(count: 0)
+    private var gate = FloatBuffer(count: 0), up = FloatBuffer(count: 0)
+
+    init(_ model: SpeechDecoder) {
+        self.model = model
+        preConv = CausalConv(model.preConv)
+        upsampleConvs = model.upsample.map { OverlapConv($0.conv) }
+        dwconvs = model.upsample.map { CausalConv($0.dwconv) }
+        inputConv = CausalConv(model.inputConv)
+        blockConvs = model.blocks.map { OverlapConv($0.conv) }
+        unitConvs = model.blocks.map { $0.units.map { CausalConv($0.conv1) } }
+        outputConv = CausalConv(model.outputConv)
+        let c = model.config
+        let capacity = max(c.slidingWindow - 1, 1) * c.numKeyValueHeads * c.headDim
+        keys = (0..<c.numHiddenLayers).map { _ in FloatBuffer(count: capacity) }
+        values = (0..<c.numHiddenLayers).map { _ in FloatBuffer(count: capacity) }
+    }
+
+    /// Decodes `frames` (each `num_quantizers` codes, codebook 0 first) following everything pushed
+    /// before; returns exactly `frames.count * samplesPerFrame` samples.
+    public func push(_ frames: [[Int]]) throws -> [Float] {
+        try model.validate(frames)
+        guard !frames.isEmpty else { return [] }
+        let n = frames.count
+        var length = n
+        dequantize(frames)                                  // cur [codebook_dim, n]
+        runCausal(preConv, length)                          // cur [latent, n]
+        runTransformer(length: n)
+        for (i, stage) in model.upsample.enumerated() {
+            length = runTransposed(upsampleConvs[i], length)
+            convNeXt(stage, dwconvs[i], length: length)
+        }
+        runCausal(inputConv, length)                        // cur [decoder_dim, 4n]
+        for (i, block) in model.blocks.enumerated() {
+            snake(block.snake, cur.pointer, length: length)
+            length = runTransposed(blockConvs[i], length)
+            for (j, unit) in block.units.enumerated() { residualUnit(unit, unitConvs[i][j], length: length) }
+        }
+        snake(model.finalSnake, cur.pointer, length: length)
+        runCausal(outputConv, length)                       // cur [1, 1920n]
+        position += n
+        let out = cur.pointer
+        for i in 0..<length { out[i] = min(max(out[i], -1), 1) }
+        return cur.array(count: length)
+    }
+
+    /// Ends the utterance and returns any audio still held back: always none, because every layer
+    /// is causal and `push` already returned all of it. The stream is then ready for a new utterance.
+    public func finish() -> [Float] {
+        reset()
+        return []
+    }
+
+    /// Forgets all state, as for a new utterance (scratch memory is kept).
+    public func reset() {
+        position = 0
+        cached = 0
+        for conv in [preConv, inputConv, outputConv] + dwconvs + unitConvs.flatMap({ $0 }) { conv.reset() }
+        for conv in upsampleConvs + blockConvs { conv.reset() }
+    }
+
+    // MARK: - Stages (activations channels-first [C, T] in `cur`, except inside the transformer)
+
+    /// Split-RVQ lookup: proj_first(cb0[c0]) + proj_rest(sum of cb_i[c_i], i >= 1), into cur [codebook_dim, n].
+    private func dequantize(_ frames: [[Int]]) {
+        let c = model.config, n = frames.count, half = c.codebookDim / 2
+        let first = grow(&tmpA, half * n), rest = grow(&tmpB, half * n)
+        rest.update(repeating: 0, count: half * n)
+        for (t, codes) in frames.enumerated() {
+            for (qi, code) in codes.enumerated() {
+                model.codebooks[qi].withUnsafeBufferPointer { book in
+                    let row = book.baseAddress! + code * half
+                    if qi == 0 {
+                        for i in 0..<half { first[i * n + t] = row[i] }
+                    } else {
+                        for i in 0..<half { rest[i * n + t] += row[i] }
+                    }
+                }
+            }
+        }
+        let z = grow(&cur, c.codebookDim * n), zRest = grow(&next, c.codebookDim * n)
+        model.backend.conv1d(model.firstProjection, first, length: n, padLeft: 0, padRight: 0, z)
+        model.backend.conv1d(model.restProjection, rest, length: n, padLeft: 0, padRight: 0, zRest)
+        model.backend.add(z, zRest, count: c.codebookDim * n)
+    }
+
+    /// cur [latent, n] -> pre-transformer -> cur [latent, n].
+    private func runTransformer(length n: Int) {
+        let c = model.config, b = model.backend, tr = model.transformer
+        let h = c.hiddenSize, latent = c.latentDim
+        let qDim = c.numAttentionHeads * c.headDim, kvDim = c.numKeyValueHeads * c.headDim
+        let input = grow(&rows, n * latent)
+        transpose(cur.pointer, channels: latent, length: n, into: input)
+        let x = grow(&next, n * h)
+        b.linear(tr.inputProj, input, x, rows: n)
+        let xn = grow(&normed, n * h), qs = grow(&q, n * qDim), att = grow(&attn, n * qDim)
+        let gs = grow(&gate, n * c.intermediateSize), us = grow(&up, n * c.intermediateSize)
+        let proj = grow(&tmpA, n * h)
+        for (l, layer) in tr.layers.enumerated() {
+            // Attention over the cached window plus the new rows; new keys/values go after the cache.
+            growCache(l, rows: cached + n, kvDim: kvDim)
+            let ks = keys[l].pointer, vs = values[l].pointer
+            xn.update(from: x, count: n * h)
+            b.rmsNorm(xn, weight: layer.inputNorm, rows: n, dim: h, eps: Float(c.rmsNormEps))
+            b.linear(layer.q, xn, qs, rows: n)
+            b.linear(layer.k, xn, ks + cached * kvDim, rows: n)
+            b.linear(layer.v, xn, vs + cached * kvDim, rows: n)
+            b.rope(qs, rows: n, heads: c.numAttentionHeads, start: position, rotary: tr.rotary)
+            b.rope(ks + cached * kvDim, rows: n, heads: c.numKeyValueHeads, start: position, rotary: tr.rotary)
+            b.attention(q: qs, k: ks, v: vs, out: att, rows: n, start: cached, heads: c.numAttentionHeads,
+                        kvHeads: c.numKeyValueHeads, headDim: c.headDim, window: c.slidingWindow)
+            b.linear(layer.o, att, proj, rows: n)
+            scaleRows(proj, layer.attentionScale, rows: n)
+            b.add(x, proj, count: n * h)
+            // SwiGLU MLP.
+            xn.update(from: x, count: n * h)
+            b.rmsNorm(xn, weight: layer.postNorm, rows: n, dim: h, eps: Float(c.rmsNormEps))
+            b.linear(layer.gate, xn, gs, rows: n)
+            b.linear(layer.up, xn, us, rows: n)
+            b.swiglu(gs, us, count: n * c.intermediateSize)
+            b.linear(layer.down, gs, proj, rows: n)
+            scaleRows(proj, layer.mlpScale, rows: n)
+            b.add(x, proj, count: n * h)
+        }
+        // Keep only the keys/values a later query can still see (the last window-1 positions).
+        let keep = min(cached + n, max(c.slidingWindow - 1, 0))
+        let drop = cached + n - keep
+        if drop > 0 {
+            for l in 0..<tr.layers.count {
+                memmove(keys[l].pointer, keys[l].pointer + drop * kvDim, keep * kvDim * 4)
+                memmove(values[l].pointer, values[l].pointer + drop * kvDim, keep * kvDim * 4)
+            }
+        }
+        cached = keep
+        b.rmsNorm(x, weight: tr.norm, rows: n, dim: h, eps: Float(c.rmsNormEps))
+        let out = grow(&rows, n * latent)
+        b.linear(tr.outputProj, x, out, rows: n)
+        transpose(out, rows: n, channels: latent, into: cur.pointer)
+    }
+
+    /// ConvNeXt block on cur [latent, L], in place: x += gamma * pwconv2(gelu(pwconv1(LN(dwconv(x))))).
+    private func convNeXt(_ s: SpeechDecoder.UpsampleStage, _ dw: CausalConv, length: Int) {
+        let b = model.backend, d = model.config.latentDim
+        let conv = grow(&next, d * length)
+        dw.run(cur.pointer, length: length, conv, backend: b, joined: &joined)
+        let r = grow(&rows, length * d), hidden = grow(&wide, length * 4 * d)
+        transpose(conv, channels: d, length: length, into: r)
+        b.layerNorm(r, weight: s.normWeight, bias: s.normBias, rows: length, dim: d, eps: 1e-6)
+        b.linear(s.pwconv1, r, hidden, rows: length)
+        b.gelu(hidden, count: length * 4 * d)
+        b.linear(s.pwconv2, hidden, r, rows: length)
+        let x = cur.pointer
+        s.gamma.withUnsafeBufferPointer { g in
+            for t in 0..<length {
+                for ch in 0..<d { x[ch * length + t] += g[ch] * r[t * d + ch] }
+            }
+        }
+    }
+
+    /// x += conv2(Snake(conv1(Snake(x)))) on cur [C, L].
+    private func residualUnit(_ u: SpeechDecoder.ResidualUnit, _ conv1: CausalConv, length: Int) {
+        let b = model.backend, count = conv1.layer.inChannels * length
+        let a = grow(&tmpA, count), h = grow(&tmpB, count)
+        a.update(from: cur.pointer, count: count)
+        snake(u.act1, a, length: length)
+        conv1.run(a, length: length, h, backend: b, joined: &joined)
+        snake(u.act2, h, length: length)
+        b.conv1d(u.conv2, h, length: length, padLeft: 0, padRight: 0, a)
+        b.add(cur.pointer, a, count: count)
+    }
+
+    /// cur [C_in, L] -> causal conv -> cur [C_out, L].
+    private func runCausal(_ conv: CausalConv, _ length: Int) {
+        let y = grow(&next, conv.layer.outChannels * length)
+        conv.run(cur.pointer, length: length, y, backend: model.backend, joined: &joined)
+        swap(&cur, &next)
+    }
+
+    /// cur [C_in, L] -> transposed conv -> cur [C_out, L * stride]; returns the new length.
+    private func runTransposed(_ conv: OverlapConv, _ length: Int) -> Int {
+        let out = length * conv.layer.stride
+        let y = grow(&next, conv.layer.outChannels * out)
+        conv.run(cur.pointer, length: length, y, backend: model.backend, full: &full)
+        swap(&cur, &next)
+        return out
+    }
+
+    private func snake(_ s: SpeechDecoder.Snake, _ x: UnsafeMutablePointer<Float>, length: Int) {
+        model.backend.snakeBeta(x, logAlpha: s.logAlpha, logBeta: s.logBeta, channels: s.logAlpha.count, length: length)
+    }
+
+    /// Makes room for `rows` positions in layer `l`'s cache, keeping the cached ones.
+    private func growCache(_ l: Int, rows: Int, kvDim: Int) {
+        let need = rows * kvDim
+        guard keys[l].count < need else { return }
+        let k = FloatBuffer(count: need), v = FloatBuffer(count: need)
+        k.pointer.update(from: keys[l].pointer, count: cached * kvDim)
+        v.pointer.update(from: values[l].pointer, count: cached * kvDim)
+        keys[l] = k
+        values[l] = v
+    }
+}
+
+// MARK: - Stateful convolutions
+
+extension SpeechDecoderStream {
+    /// A stride-1 causal Conv1d that continues across calls: each call sees the previous
+    /// (kernel-1)*dilation input samples in front of its own input.
+    final class CausalConv {
+        let layer: Conv1dLayer
+        let context: Int
+        let history: FloatBuffer  // [in, context]
+
+        init(_ layer: Conv1dLayer) {
+            self.layer = layer
+            context = (layer.kernelSize - 1) * layer.dilation
+            history = FloatBuffer(count: layer.inChannels * context)
+        }
+
+        func reset() { history.pointer.update(repeating: 0, count: layer.inChannels * context) }
+
+        /// y[out, length] = conv(history ++ x[in, length]); the history becomes the last `context` inputs.
+        func run(_ x: UnsafePointer<Float>, length: Int, _ y: UnsafeMutablePointer<Float>, backend: Backend,
+                 joined: inout FloatBuffer) {
+            guard context > 0 else {
+                backend.conv1d(layer, x, length: length, padLeft: 0, padRight: 0, y)
+                return
+            }
+            let width = context + length, h = history.pointer
+            let j = grow(&joined, layer.inChannels * width)
+            for ch in 0..<layer.inChannels {
+                (j + ch * width).update(from: h + ch * context, count: context)
+                (j + ch * width + context).update(from: x + ch * length, count: length)
+            }
+            backend.conv1d(layer, j, length: width, padLeft: 0, padRight: 0, y)
+            for ch in 0..<layer.inChannels {
+                (h + ch * context).update(from: j + ch * width + length, count: context)
+            }
+        }
+    }
+
+    /// A ConvTranspose1d whose output is trimmed to length * stride (upstream drops the last
+    /// kernel - stride samples). Those trimmed samples are the start of the next call's output, so they
+    /// are kept and added there; the bias is added last, so the sums match one pass bit for bit.
+    final class OverlapConv {
+        let layer: ConvTranspose1dLayer  // no bias
+        let bias: [Float]
+        let overlap: Int
+        let tail: FloatBuffer  // [out, overlap]
+
+        init(_ conv: SpeechDecoder.TransposedConv) {
+            layer = conv.layer
+            bias = conv.bias
+            overlap = layer.kernelSize - layer.stride
+            tail = FloatBuffer(count: layer.outChannels * max(overlap, 0))
+        }
+
+        func reset() { tail.pointer.update(repeating: 0, count: tail.count) }
+
+        /// y[out, length * stride] for x[in, length], continuing the previous call.
+        func run(_ x: UnsafePointer<Float>, length: Int, _ y: UnsafeMutablePointer<Float>, backend: Backend,
+                 full: inout FloatBuffer) {
+            let fullLength = layer.outputLength(length), emitted = length * layer.stride
+            let f = grow(&full, layer.outChannels * fullLength)
+            backend.convTranspose1d(layer, x, length: length, f)
+            for ch in 0..<layer.outChannels {
+                let row = f + ch * fullLength, t = tail.pointer + ch * overlap, out = y + ch * emitted, b = bias[ch]
+                for i in 0..<overlap { row[i] += t[i] }
+                for i in 0..<emitted { out[i] = row[i] + b }
+                t.update(from: row + emitted, count: overlap)
+            }
+        }
+    }
+}
+
+/// `buffer`, replaced by a larger one when it holds fewer than `count` floats (contents not kept).
+private func grow(_ buffer: inout FloatBuffer, _ count: Int) -> UnsafeMutablePointer<Float> {
+    if buffer.count < count { buffer = FloatBuffer(count: count) }
+    return buffer.pointer
+}
+
+/// [channels, length] -> [length, channels].
+private func transpose(_ x: UnsafePointer<Float>, channels: Int, length: Int, into y: UnsafeMutablePointer<Float>) {
+    for ch in 0..<channels {
+        for t in 0..<length { y[t * channels + ch] = x[ch * length + t] }
+    }
+}
+
+/// [rows, channels] -> [channels, rows].
+private func transpose(_ x: UnsafePointer<Float>, rows: Int, channels: Int, into y: UnsafeMutablePointer<Float>) {
+    for r in 0..<rows {
+        for ch in 0..<channels { y[ch * rows + r] = x[r * channels + ch] }
+    }
+}
+
+/// Per row of `scale.count` values: x *= scale (the layer scales).
+private func scaleRows(_ x: UnsafeMutablePointer<Float>, _ scale: [Float], rows: Int) {
+    let d = scale.count
+    scale.withUnsafeBufferPointer { s in
+        for r in 0..<rows {
+            for i in 0..<d { x[r * d + i] *= s[i] }
+        }
+    }
+}

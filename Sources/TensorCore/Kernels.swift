@@ -1,0 +1,316 @@
+// Swift entry points for the CPU kernels. Model code calls these, never CKernels directly.
+// Every function works on caller-owned memory (pointers + explicit sizes) and allocates nothing.
+// Activations are float32 row-major; weights keep PyTorch layouts (Linear [out, in],
+// Conv1d [C_out, C_in/groups, K], ConvTranspose1d [C_in, C_out, K]); convolution activations are
+// channels-first [C, T]. bf16/f16 data is passed as its UInt16 bit patterns.
+
+import CKernels
+
+/// CPU kernels (float32 math; bf16 weights are widened exactly). Unless noted, outputs must not
+/// overlap inputs; functions documented as in-place-safe accept `output == input`.
+public enum Kernels {
+
+    // MARK: Dispatch
+
+    /// The instruction set the kernels use: 0 portable C, 1 AVX2+FMA, 2 AVX-512.
+    public static var isaLevel: Int { Int(ck_isa_level()) }
+
+    /// Caps the instruction set (tests and benchmarks); a negative value restores the detected
+    /// one. Returns the level in effect.
+    @discardableResult
+    public static func setISALevel(_ level: Int) -> Int { Int(ck_set_isa_level(Int32(level))) }
+
+    // MARK: Conversions
+
+    public static func bf16ToF32(_ src: UnsafePointer<UInt16>, _ dst: UnsafeMutablePointer<Float>, count: Int) {
+        ck_bf16_to_f32(src, dst, count)
+    }
+
+    public static func f16ToF32(_ src: UnsafePointer<UInt16>, _ dst: UnsafeMutablePointer<Float>, count: Int) {
+        ck_f16_to_f32(src, dst, count)
+    }
+
+    /// Rounds to nearest even, as `tensor.to(torch.bfloat16)`.
+    public static func f32ToBF16(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<UInt16>, count: Int) {
+        ck_f32_to_bf16(src, dst, count)
+    }
+
+    // MARK: Linear layers
+
+    /// `output[rows] = weight[rows, cols] · input[cols] + bias`, threaded over rows.
+    public static func matvec(
+        weight: UnsafePointer<Float>, input: UnsafePointer<Float>, bias: UnsafePointer<Float>? = nil,
+        output: UnsafeMutablePointer<Float>, rows: Int, cols: Int, pool: ThreadPool? = nil
+    ) {
+        ck_matvec_f32(pool?.handle, weight, input, bias, output, Int32(rows), Int32(cols))
+    }
+
+    /// `matvec` with bf16 weights, accumulated in float32.
+    public static func matvecBF16(
+        weight: UnsafePointer<UInt16>, input: UnsafePointer<Float>, bias: UnsafePointer<Float>? = nil,
+        output: UnsafeMutablePointer<Float>, rows: Int, cols: Int, pool: ThreadPool? = nil
+    ) {
+        ck_matvec_bf16(pool?.handle, weight, input, bias, output, Int32(rows), Int32(cols))
+    }
+
+    /// From this many input rows on, `matmul` hands f32 work to BLAS sgemm. Below it the
+    /// weight-streaming kernel wins (measured at 2048x2048 on 2 cores: kernel 70-90 GFLOP/s for
+    /// m = 4...64 vs OpenBLAS 12-79; equal at m = 256).
+    public static let sgemmMinRows = 128
+
+    /// `output[m, rows] = input[m, cols] · weight[rows, cols]^T + bias` (a Linear layer on m
+    /// positions). Uses the pool for small m and BLAS (its own threads) from `sgemmMinRows` on.
+    public static func matmul(
+        weight: UnsafePointer<Float>, input: UnsafePointer<Float>, bias: UnsafePointer<Float>? = nil,
+        output: UnsafeMutablePointer<Float>, m: Int, rows: Int, cols: Int, pool: ThreadPool? = nil
+    ) {
+        guard m >= sgemmMinRows else {
+            ck_matmul_f32(pool?.handle, weight, input, bias, output, Int32(m), Int32(rows), Int32(cols))
+            return
+        }
+        BLAS.sgemm(transB: true, m: m, n: rows, k: cols, a: input, lda: cols, b: weight, ldb: cols,
+                   c: output, ldc: rows)
+        if let bias {
+            for j in 0..<m { ck_add(output + j * rows, bias, output + j * rows, rows) }
+        }
+    }
+
+    /// `matmul` with bf16 weights (always the weight-streaming kernel; accumulation in float32).
+    public static func matmulBF16(
+        weight: UnsafePointer<UInt16>, input: UnsafePointer<Float>, bias: UnsafePointer<Float>? = nil,
+        output: UnsafeMutablePointer<Float>, m: Int, rows: Int, cols: Int, pool: ThreadPool? = nil
+    ) {
+        ck_matmul_bf16(pool?.handle, weight, input, bias, output, Int32(m), Int32(rows), Int32(cols))
+    }
+
+    // MARK: Normalization and positions (in-place safe)
+
+    /// RMSNorm of each of `rows` rows of length `dim`: `w * (x / sqrt(mean(x²) + eps))`.
+    /// `weight == nil` skips the scale. With `rows = heads` it is the per-head q/k norm.
+    public static func rmsNorm(
+        _ input: UnsafePointer<Float>, weight: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>,
+        rows: Int = 1, dim: Int, eps: Float
+    ) {
+        ck_rmsnorm(input, weight, output, Int32(rows), Int32(dim), eps)
+    }
+
+    /// LayerNorm of each row: `(x - mean) / sqrt(var + eps) * weight + bias` (biased variance).
+    public static func layerNorm(
+        _ input: UnsafePointer<Float>, weight: UnsafePointer<Float>?, bias: UnsafePointer<Float>?,
+        output: UnsafeMutablePointer<Float>, rows: Int = 1, dim: Int, eps: Float
+    ) {
+        ck_layernorm(input, weight, bias, output, Int32(rows), Int32(dim), eps)
+    }
+
+    /// Rotate-half RoPE in place on `x[positions, heads, headDim]`; `cos`/`sin` are
+    /// `[positions, headDim/2]`, one row per position of `x`.
+    public static func rope(
+        _ x: UnsafeMutablePointer<Float>, cos: UnsafePointer<Float>, sin: UnsafePointer<Float>,
+        positions: Int = 1, heads: Int, headDim: Int
+    ) {
+        ck_rope(x, cos, sin, Int32(positions), Int32(heads), Int32(headDim))
+    }
+
+    /// In-place softmax (max-subtracted, float32).
+    public static func softmax(_ x: UnsafeMutablePointer<Float>, count: Int) {
+        ck_softmax(x, Int32(count))
+    }
+
+    // MARK: Elementwise (in-place safe)
+
+    public static func silu(_ input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, count: Int) {
+        ck_silu(input, output, count)
+    }
+
+    /// `output = silu(gate) * up`.
+    public static func swiglu(
+        gate: UnsafePointer<Float>, up: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, count: Int
+    ) {
+        ck_swiglu(gate, up, output, count)
+    }
+
+    /// Exact GELU, `0.5 x (1 + erf(x / sqrt 2))`.
+    public static func gelu(_ input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, count: Int) {
+        ck_gelu(input, output, count)
+    }
+
+    /// ELU with alpha 1.
+    public static func elu(_ input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, count: Int) {
+        ck_elu(input, output, count)
+    }
+
+    public static func add(
+        _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, count: Int
+    ) {
+        ck_add(a, b, output, count)
+    }
+
+    public static func mul(
+        _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, count: Int
+    ) {
+        ck_mul(a, b, output, count)
+    }
+
+    public static func scale(
+        _ input: UnsafePointer<Float>, by factor: Float, output: UnsafeMutablePointer<Float>, count: Int
+    ) {
+        ck_scale(input, factor, output, count)
+    }
+
+    /// `output[cols, rows] = input[rows, cols]^T` (not in place), e.g. [C, T] <-> [T, C].
+    public static func transpose(
+        _ input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, rows: Int, cols: Int
+    ) {
+        ck_transpose(input, output, Int32(rows), Int32(cols))
+    }
+
+    /// SnakeBeta on `[channels, length]` with log-scale parameters (as stored in the checkpoint):
+    /// `y = x + 1/(exp(logBeta[c]) + 1e-9) * sin(x * exp(logAlpha[c]))²`. In-place safe.
+    public static func snakeBeta(
+        _ input: UnsafePointer<Float>, logAlpha: UnsafePointer<Float>, logBeta: UnsafePointer<Float>,
+        output: UnsafeMutablePointer<Float>, channels: Int, length: Int
+    ) {
+        ck_snakebeta(input, logAlpha, logBeta, output, Int32(channels), Int32(length))
+    }
+
+    // MARK: Attention
+
+    /// Causal grouped-query attention of `queries` consecutive positions over a KV cache.
+    ///
+    /// - `q`, `output`: `[queries, heads, headDim]` for absolute positions
+    ///   `position0 ..< position0 + queries`.
+    /// - `k`, `v`: `[capacity, kvHeads, headDim]` holding positions `0 ..< position0 + queries`.
+    /// - Query head `h` reads kv head `h / (heads / kvHeads)`. `window > 0` limits a query at `p`
+    ///   to keys `max(0, p - window + 1) ... p`. Scores are `(q·k) * scale`; softmax in float32.
+    public static func attention(
+        q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
+        output: UnsafeMutablePointer<Float>, queries: Int, position0: Int,
+        heads: Int, kvHeads: Int, headDim: Int, window: Int = 0, scale: Float, pool: ThreadPool? = nil
+    ) {
+        precondition(kvHeads > 0 && heads % kvHeads == 0, "attention: heads must be a multiple of kvHeads")
+        ck_attention(pool?.handle, q, k, v, output, Int32(queries), Int32(position0), Int32(heads),
+                     Int32(kvHeads), Int32(headDim), Int32(window), scale)
+    }
+
+    // MARK: Convolutions
+
+    /// Output length of a conv1d with explicit zero padding.
+    public static func conv1dOutputLength(
+        length: Int, kernelSize: Int, stride: Int = 1, dilation: Int = 1, padLeft: Int, padRight: Int
+    ) -> Int {
+        Int(ck_conv1d_out_len(Int32(length), Int32(kernelSize), Int32(stride), Int32(dilation),
+                              Int32(padLeft), Int32(padRight)))
+    }
+
+    /// Scratch floats `conv1d` needs for these shapes (0 for depthwise and pointwise convs).
+    public static func conv1dWorkspaceCount(
+        inChannels: Int, outChannels: Int, length: Int, kernelSize: Int, stride: Int = 1,
+        dilation: Int = 1, padLeft: Int, padRight: Int, groups: Int = 1
+    ) -> Int {
+        let tOut = conv1dOutputLength(length: length, kernelSize: kernelSize, stride: stride,
+                                      dilation: dilation, padLeft: padLeft, padRight: padRight)
+        if isDepthwise(inChannels, outChannels, groups) || isPointwise(kernelSize, stride, padLeft, padRight) {
+            return 0
+        }
+        let rowsPerColumn = inChannels / groups * kernelSize
+        return rowsPerColumn * columnTile(rowsPerColumn, tOut)
+    }
+
+    /// Conv1d on `input[inChannels, length]` with `weight[outChannels, inChannels/groups, kernelSize]`
+    /// and zero padding `padLeft`/`padRight` (causal: `padLeft = (kernelSize-1)*dilation`, `padRight = 0`)
+    /// into `output[outChannels, conv1dOutputLength(...)]`.
+    ///
+    /// Depthwise convs run a direct loop on the pool; dense ones are im2col tiles + sgemm (BLAS
+    /// threads) and need `workspace` of `conv1dWorkspaceCount(...)` floats.
+    public static func conv1d(
+        input: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
+        output: UnsafeMutablePointer<Float>, inChannels: Int, outChannels: Int, length: Int,
+        kernelSize: Int, stride: Int = 1, dilation: Int = 1, padLeft: Int, padRight: Int, groups: Int = 1,
+        workspace: UnsafeMutablePointer<Float>?, pool: ThreadPool? = nil
+    ) {
+        precondition(groups > 0 && inChannels % groups == 0 && outChannels % groups == 0,
+                     "conv1d: channels must be divisible by groups")
+        let tOut = conv1dOutputLength(length: length, kernelSize: kernelSize, stride: stride,
+                                      dilation: dilation, padLeft: padLeft, padRight: padRight)
+        guard tOut > 0, outChannels > 0 else { return }
+        if isDepthwise(inChannels, outChannels, groups) {
+            ck_conv1d_depthwise(pool?.handle, input, weight, bias, output, Int32(inChannels), Int32(length),
+                                Int32(kernelSize), Int32(stride), Int32(dilation), Int32(padLeft), Int32(padRight))
+            return
+        }
+        let cig = inChannels / groups, cog = outChannels / groups
+        let rowsPerColumn = cig * kernelSize
+        ck_bias_fill(output, bias, Int32(outChannels), Int32(tOut))
+        for g in 0..<groups {
+            let x = input + g * cig * length
+            let w = weight + g * cog * rowsPerColumn
+            let y = output + g * cog * tOut
+            if isPointwise(kernelSize, stride, padLeft, padRight) {
+                BLAS.sgemm(m: cog, n: tOut, k: cig, a: w, lda: cig, b: x, ldb: length, beta: 1, c: y, ldc: tOut)
+                continue
+            }
+            guard let workspace else { preconditionFailure("conv1d: workspace required (conv1dWorkspaceCount)") }
+            let tile = columnTile(rowsPerColumn, tOut)
+            var t0 = 0
+            while t0 < tOut {
+                let n = min(tile, tOut - t0)
+                ck_im2col(x, workspace, Int32(cig), Int32(length), Int32(kernelSize), Int32(stride),
+                          Int32(dilation), Int32(padLeft), Int32(t0), Int32(n))
+                BLAS.sgemm(m: cog, n: n, k: rowsPerColumn, a: w, lda: rowsPerColumn, b: workspace, ldb: n,
+                           beta: 1, c: y + t0, ldc: tOut)
+                t0 += n
+            }
+        }
+    }
+
+    /// Full output length of a ConvTranspose1d: `(length - 1) * stride + kernelSize`.
+    public static func convTranspose1dOutputLength(length: Int, kernelSize: Int, stride: Int) -> Int {
+        length > 0 ? (length - 1) * stride + kernelSize : 0
+    }
+
+    /// Scratch floats `convTranspose1d` needs for these shapes.
+    public static func convTranspose1dWorkspaceCount(outChannels: Int, length: Int, kernelSize: Int) -> Int {
+        let rowsPerColumn = outChannels * kernelSize
+        return rowsPerColumn * columnTile(rowsPerColumn, length)
+    }
+
+    /// ConvTranspose1d (groups 1) on `input[inChannels, length]` with
+    /// `weight[inChannels, outChannels, kernelSize]` into the full-length
+    /// `output[outChannels, convTranspose1dOutputLength(...)]` (callers trim). Computed as
+    /// sgemm (`W^T · x` per column tile) plus an overlap-add; `workspace` holds
+    /// `convTranspose1dWorkspaceCount(...)` floats.
+    public static func convTranspose1d(
+        input: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
+        output: UnsafeMutablePointer<Float>, inChannels: Int, outChannels: Int, length: Int,
+        kernelSize: Int, stride: Int, workspace: UnsafeMutablePointer<Float>
+    ) {
+        let tOut = convTranspose1dOutputLength(length: length, kernelSize: kernelSize, stride: stride)
+        guard tOut > 0, outChannels > 0 else { return }
+        ck_bias_fill(output, bias, Int32(outChannels), Int32(tOut))
+        let rowsPerColumn = outChannels * kernelSize
+        let tile = columnTile(rowsPerColumn, length)
+        var t0 = 0
+        while t0 < length {
+            let n = min(tile, length - t0)
+            BLAS.sgemm(transA: true, m: rowsPerColumn, n: n, k: inChannels, a: weight, lda: rowsPerColumn,
+                       b: input + t0, ldb: length, c: workspace, ldc: n)
+            ck_col2im_add(workspace, output, Int32(outChannels), Int32(kernelSize), Int32(stride),
+                          Int32(t0), Int32(n), Int32(tOut))
+            t0 += n
+        }
+    }
+
+    // Column tiles of about 4M floats (16 MB) bound the im2col scratch while keeping sgemm's N
+    // large enough to run at full speed.
+    static func columnTile(_ rowsPerColumn: Int, _ columns: Int) -> Int {
+        min(max(columns, 1), max(64, (1 << 22) / max(rowsPerColumn, 1)))
+    }
+
+    static func isDepthwise(_ cin: Int, _ cout: Int, _ groups: Int) -> Bool {
+        groups > 1 && groups == cin && cin == cout
+    }
+
+    static func isPointwise(_ k: Int, _ stride: Int, _ padLeft: Int, _ padRight: Int) -> Bool {
+        k == 1 && stride == 1 && padLeft == 0 && padRight == 0
+    }
+}

@@ -1,0 +1,717 @@
+// Kernel tests: every optimized kernel against its naive reference over swept shapes (odd sizes
+// included, on every instruction-set level), the references against hand-computed values, and
+// the thread pool. A by-hand bandwidth benchmark runs with QWEN3TTS_KERNEL_BENCH=1.
+
+import CKernels
+import Foundation
+import Testing
+@testable import TensorCore
+
+// MARK: - Helpers
+
+/// Deterministic random numbers (SplitMix64) so failures reproduce.
+private struct SplitMix {
+    var state: UInt64
+    init(_ seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+    /// Uniform in [-scale, scale).
+    mutating func float(_ scale: Float = 1) -> Float {
+        (Float(next() >> 40) / Float(1 << 24) * 2 - 1) * scale
+    }
+    mutating func floats(_ n: Int, _ scale: Float = 1) -> [Float] { (0..<n).map { _ in float(scale) } }
+}
+
+/// A heap buffer with a stable pointer for passing to kernels.
+private final class Buf<T> {
+    let p: UnsafeMutablePointer<T>
+    let count: Int
+    init(_ values: [T]) {
+        count = values.count
+        p = .allocate(capacity: max(count, 1))
+        if count > 0 { p.initialize(from: values, count: count) }
+    }
+    init(repeating v: T, _ n: Int) {
+        count = n
+        p = .allocate(capacity: max(n, 1))
+        p.initialize(repeating: v, count: max(n, 1))
+    }
+    var array: [T] { Array(UnsafeBufferPointer(start: p, count: count)) }
+    deinit { p.deallocate() }
+}
+
+private func bf16Bits(_ values: [Float]) -> [UInt16] {
+    var out = [UInt16](repeating: 0, count: values.count)
+    values.withUnsafeBufferPointer { src in
+        out.withUnsafeMutableBufferPointer { ck_f32_to_bf16(src.baseAddress, $0.baseAddress, values.count) }
+    }
+    return out
+}
+
+/// ||a - b|| / ||b|| (absolute when b is zero).
+private func relError(_ a: [Float], _ b: [Float]) -> Double {
+    precondition(a.count == b.count)
+    var num = 0.0, den = 0.0
+    for i in 0..<a.count {
+        let d = Double(a[i]) - Double(b[i])
+        num += d * d
+        den += Double(b[i]) * Double(b[i])
+    }
+    return den > 0 ? (num / den).squareRoot() : num.squareRoot()
+}
+
+private func expectClose(
+    _ a: [Float], _ b: [Float], tol: Double = 1e-5, _ what: @autoclosure () -> String,
+    sourceLocation: SourceLocation = #_sourceLocation
+) {
+    let label = what()
+    #expect(a.count == b.count, "\(label): count", sourceLocation: sourceLocation)
+    guard a.count == b.count else { return }
+    let finite = a.allSatisfy { $0.isFinite }
+    #expect(finite, "\(label): non-finite output", sourceLocation: sourceLocation)
+    let e = relError(a, b)
+    #expect(e <= tol, "\(label): relative error \(e) > \(tol)", sourceLocation: sourceLocation)
+}
+
+private func expectApprox(
+    _ a: Float, _ b: Double, tol: Double = 1e-6, _ what: String, sourceLocation: SourceLocation = #_sourceLocation
+) {
+    #expect(abs(Double(a) - b) <= tol * max(1, abs(b)), "\(what): \(a) vs \(b)", sourceLocation: sourceLocation)
+}
+
+private let oddSizes = [1, 3, 17, 63, 65, 127, 129, 1000]
+
+// Some tests switch the instruction-set level; they restore it before returning, and every
+// level is correct, so tests running at the same time stay valid either way.
+private let isaLock = NSLock()
+
+private func forEachISALevel(_ body: (Int) -> Void) {
+    isaLock.lock()
+    defer { Kernels.setISALevel(-1); isaLock.unlock() }
+    let best = Kernels.setISALevel(-1)
+    for level in 0...best {
+        Kernels.setISALevel(level)
+        body(level)
+    }
+}
+
+// MARK: - References against hand-computed values
+
+@Suite struct KernelReferenceTests {
+    @Test func matvecAndConversions() {
+        // W = [[1, 2, 3], [4, 5, 6]], x = [1, 0, -1], bias [0.5, -0.5] -> [-1.5, -2.5]
+        let w = Buf<Float>([1, 2, 3, 4, 5, 6]), x = Buf<Float>([1, 0, -1]), b = Buf<Float>([0.5, -0.5])
+        let y = Buf<Float>(repeating: 0, 2)
+        ck_matvec_f32_ref(nil, w.p, x.p, b.p, y.p, 2, 3)
+        #expect(y.array == [-1.5, -2.5])
+        let wb = Buf<UInt16>(bf16Bits([1, 2, 3, 4, 5, 6]))
+        ck_matvec_bf16_ref(nil, wb.p, x.p, nil, y.p, 2, 3)
+        #expect(y.array == [-2, -2])
+        // y[m, rows] for two inputs
+        let x2 = Buf<Float>([1, 0, -1, 0, 1, 0]), y2 = Buf<Float>(repeating: 0, 4)
+        ck_matmul_f32_ref(nil, w.p, x2.p, nil, y2.p, 2, 2, 3)
+        #expect(y2.array == [-2, -2, 2, 5])
+
+        let bits: [UInt16] = [0x3F80, 0xC000, 0x0000, 0x7F80]
+        let out = Buf<Float>(repeating: 0, 4)
+        ck_bf16_to_f32_ref(bits, out.p, 4)
+        #expect(out.array == [1, -2, 0, .infinity])
+        let halves: [UInt16] = [0x3C00, 0xC000, 0x7BFF, 0x0001, 0x3555]
+        let outh = Buf<Float>(repeating: 0, 5)
+        ck_f16_to_f32_ref(halves, outh.p, 5)
+        #expect(outh.array == [1, -2, 65504, Float(pow(2.0, -24.0)), 0.333251953125])
+        // Ties round to even: 1 + 2^-8 -> 1, 1 + 3*2^-8 -> 1 + 2^-6
+        #expect(bf16Bits([1, 1 + 1.0 / 256, 1 + 3.0 / 256, -0.0]) == [0x3F80, 0x3F80, 0x3F82, 0x8000])
+        #expect(bf16Bits([.nan]).map { $0 & 0x7FC0 } == [0x7FC0])
+    }
+
+    @Test func normsRopeSoftmax() {
+        // rms([3, 4]) = sqrt(12.5)
+        let y = Buf<Float>(repeating: 0, 2)
+        ck_rmsnorm_ref([3, 4], [1, 2], y.p, 1, 2, 0)
+        expectApprox(y.array[0], 3 / 12.5.squareRoot(), "rmsnorm[0]")
+        expectApprox(y.array[1], 8 / 12.5.squareRoot(), "rmsnorm[1]")
+        // LayerNorm([1, 2, 3]) = [-sqrt(1.5), 0, sqrt(1.5)], then * w + b
+        let ln = Buf<Float>(repeating: 0, 3)
+        ck_layernorm_ref([1, 2, 3], [1, 1, 2], [0, 1, 0], ln.p, 1, 3, 0)
+        expectApprox(ln.array[0], -1.5.squareRoot(), "layernorm[0]")
+        expectApprox(ln.array[1], 1, "layernorm[1]")
+        expectApprox(ln.array[2], 2 * 1.5.squareRoot(), "layernorm[2]")
+        // A quarter turn: (a, b) -> (-b, a) for every pair (i, i + 2).
+        let r = Buf<Float>([1, 2, 3, 4])
+        ck_rope_ref(r.p, [0, 0], [1, 1], 1, 1, 4)
+        #expect(r.array == [-3, -4, 1, 2])
+        // softmax([0, ln 3]) = [1/4, 3/4]
+        let s = Buf<Float>([0, Float(log(3.0))])
+        ck_softmax_ref(s.p, 2)
+        expectApprox(s.array[0], 0.25, "softmax[0]")
+        expectApprox(s.array[1], 0.75, "softmax[1]")
+    }
+
+    @Test func activations() {
+        let x = Buf<Float>([0, 1, -1, 30]), y = Buf<Float>(repeating: 0, 4)
+        ck_silu_ref(x.p, y.p, 4)
+        expectApprox(y.array[1], 1 / (1 + exp(-1.0)), "silu(1)")
+        #expect(y.array[0] == 0 && y.array[3] == 30)
+        ck_swiglu_ref(x.p, [5, 2, 2, 2], y.p, 4)
+        expectApprox(y.array[1], 2 / (1 + exp(-1.0)), "swiglu")
+        ck_gelu_ref(x.p, y.p, 4)
+        expectApprox(y.array[1], 0.8413447460685429, "gelu(1)")
+        expectApprox(y.array[2], -0.15865525393145707, "gelu(-1)")
+        ck_elu_ref(x.p, y.p, 4)
+        expectApprox(y.array[2], exp(-1.0) - 1, "elu(-1)")
+        #expect(y.array[1] == 1)
+        // alpha = beta = exp(0) = 1: y = x + sin(x)² / (1 + 1e-9)
+        let sx = Buf<Float>([Float.pi / 2, 0]), sy = Buf<Float>(repeating: 0, 2)
+        ck_snakebeta_ref(sx.p, [0], [0], sy.p, 1, 2)
+        expectApprox(sy.array[0], Double(Float.pi / 2) + 1, "snake(pi/2)")
+        #expect(sy.array[1] == 0)
+    }
+
+    @Test func attention() {
+        // One head, hd 2. Keys 0 and 1 score equally -> output is the mean of v0, v1; a window
+        // of 1 sees only the query's own position.
+        let q = Buf<Float>([1, 0]), k = Buf<Float>([2, 5, 2, -5]), v = Buf<Float>([1, 2, 3, 6])
+        let out = Buf<Float>(repeating: 0, 2)
+        ck_attention_ref(nil, q.p, k.p, v.p, out.p, 1, 1, 1, 1, 2, 0, 0.5)
+        #expect(out.array == [2, 4])
+        ck_attention_ref(nil, q.p, k.p, v.p, out.p, 1, 1, 1, 1, 2, 1, 0.5)
+        #expect(out.array == [3, 6])
+        // Scores 0 and ln 3 -> weights 1/4, 3/4.
+        let k2 = Buf<Float>([0, 0, Float(log(3.0)), 0])
+        ck_attention_ref(nil, q.p, k2.p, v.p, out.p, 1, 1, 1, 1, 2, 0, 1)
+        expectApprox(out.array[0], 0.25 * 1 + 0.75 * 3, "attention[0]")
+    }
+
+    @Test func convolutions() {
+        // x = [1, 2, 3], w = [1, 10] causal (pad left 1): y[t] = 10 x[t] + x[t-1]
+        let x = Buf<Float>([1, 2, 3]), y = Buf<Float>(repeating: 0, 3)
+        ck_conv1d_ref(x.p, [1, 10], nil, y.p, 1, 1, 3, 2, 1, 1, 1, 0, 1)
+        #expect(y.array == [10, 21, 32])
+        // stride 2, dilation 2, pad 2 both sides, bias 1: taps at t*2-2, t*2 -> [1+x0, 1+x0+x2, 1+x2]
+        #expect(ck_conv1d_out_len(3, 2, 2, 2, 2, 2) == 3)
+        ck_conv1d_ref(x.p, [1, 1], [1], y.p, 1, 1, 3, 2, 2, 2, 2, 2, 1)
+        #expect(y.array == [2, 5, 4])
+        // Two groups of one channel each: y0 = 2 x0, y1 = 3 x1
+        let xg = Buf<Float>([1, 2, 5, 7]), yg = Buf<Float>(repeating: 0, 4)
+        ck_conv1d_ref(xg.p, [2, 3], nil, yg.p, 2, 2, 2, 1, 1, 1, 0, 0, 2)
+        #expect(yg.array == [2, 4, 15, 21])
+        // Transposed, stride 2, k 3: x = [1, 2], w = [1, 10, 100] -> [1, 10, 102, 20, 200]
+        let yt = Buf<Float>(repeating: 0, 5)
+        ck_conv_transpose1d_ref([1, 2], [1, 10, 100], nil, yt.p, 1, 1, 2, 3, 2)
+        #expect(yt.array == [1, 10, 102, 20, 200])
+    }
+}
+
+// MARK: - Optimized against reference
+
+@Suite struct KernelMatchTests {
+    static let matvecShapes: [(Int, Int)] =
+        oddSizes.map { ($0, 129) } + oddSizes.map { (65, $0) } + [(1000, 1000), (4, 16), (8, 2048), (3072, 1024)]
+
+    @Test(arguments: matvecShapes)
+    func matvec(rows: Int, cols: Int) {
+        var rng = SplitMix(UInt64(rows * 7919 + cols))
+        let w = rng.floats(rows * cols), x = Buf(rng.floats(cols)), bias = Buf(rng.floats(rows))
+        let wf = Buf(w), wb = Buf(bf16Bits(w))
+        let pool = ThreadPool(threadCount: 3)
+        for b in [nil, bias.p] as [UnsafeMutablePointer<Float>?] {
+            for p in [nil, pool] {
+                let y = Buf<Float>(repeating: .nan, rows), r = Buf<Float>(repeating: 0, rows)
+                Kernels.matvec(weight: wf.p, input: x.p, bias: b, output: y.p, rows: rows, cols: cols, pool: p)
+                ck_matvec_f32_ref(nil, wf.p, x.p, b, r.p, Int32(rows), Int32(cols))
+                expectClose(y.array, r.array, "matvec f32 \(rows)x\(cols)")
+                Kernels.matvecBF16(weight: wb.p, input: x.p, bias: b, output: y.p, rows: rows, cols: cols, pool: p)
+                ck_matvec_bf16_ref(nil, wb.p, x.p, b, r.p, Int32(rows), Int32(cols))
+                expectClose(y.array, r.array, "matvec bf16 \(rows)x\(cols)")
+            }
+        }
+    }
+
+    @Test(arguments: [1, 2, 3, 4, 5, 7, 9, 16, 33, 70, 130])
+    func matmul(m: Int) {
+        var rng = SplitMix(UInt64(m))
+        for (rows, cols) in [(63, 65), (129, 1000), (17, 3)] {
+            let w = rng.floats(rows * cols)
+            let wf = Buf(w), wb = Buf(bf16Bits(w)), x = Buf(rng.floats(m * cols)), bias = Buf(rng.floats(rows))
+            let pool = ThreadPool(threadCount: 2)
+            let y = Buf<Float>(repeating: .nan, m * rows), r = Buf<Float>(repeating: 0, m * rows)
+            Kernels.matmul(weight: wf.p, input: x.p, bias: bias.p, output: y.p, m: m, rows: rows, cols: cols, pool: pool)
+            ck_matmul_f32_ref(nil, wf.p, x.p, bias.p, r.p, Int32(m), Int32(rows), Int32(cols))
+            expectClose(y.array, r.array, "matmul f32 m=\(m) \(rows)x\(cols)")
+            Kernels.matmulBF16(weight: wb.p, input: x.p, bias: nil, output: y.p, m: m, rows: rows, cols: cols, pool: pool)
+            ck_matmul_bf16_ref(nil, wb.p, x.p, nil, r.p, Int32(m), Int32(rows), Int32(cols))
+            expectClose(y.array, r.array, "matmul bf16 m=\(m) \(rows)x\(cols)")
+        }
+    }
+
+    @Test func conversionsCoverEveryBitPattern() {
+        let all = Buf<UInt16>((0...UInt16.max).map { $0 })
+        let a = Buf<Float>(repeating: 0, all.count), b = Buf<Float>(repeating: 0, all.count)
+        forEachISALevel { level in
+            for (fast, ref, name) in [(ck_bf16_to_f32, ck_bf16_to_f32_ref, "bf16"), (ck_f16_to_f32, ck_f16_to_f32_ref, "f16")] {
+                fast(all.p, a.p, all.count)
+                ref(all.p, b.p, all.count)
+                let bad = (0..<all.count).filter { a.p[$0] != b.p[$0] && !(a.p[$0].isNaN && b.p[$0].isNaN) }
+                #expect(bad.isEmpty, "\(name) level \(level): \(bad.count) mismatches, first \(bad.first ?? 0)")
+            }
+        }
+        // bf16 -> f32 -> bf16 is the identity on non-NaN values.
+        let back = Buf<UInt16>(repeating: 0, all.count)
+        ck_bf16_to_f32(all.p, a.p, all.count)
+        ck_f32_to_bf16(a.p, back.p, all.count)
+        #expect((0..<all.count).allSatisfy { a.p[$0].isNaN || back.p[$0] == all.p[$0] })
+    }
+
+    @Test(arguments: oddSizes + [128, 1024, 2048])
+    func rowKernels(n: Int) {
+        var rng = SplitMix(UInt64(n) + 11)
+        let rows = 3
+        let x = Buf(rng.floats(rows * n, 3).map { $0 + 0.5 }), w = Buf(rng.floats(n)), b = Buf(rng.floats(n))
+        let y = Buf<Float>(repeating: 0, rows * n), r = Buf<Float>(repeating: 0, rows * n)
+        for weight in [w.p, nil] as [UnsafeMutablePointer<Float>?] {
+            Kernels.rmsNorm(x.p, weight: weight, output: y.p, rows: rows, dim: n, eps: 1e-6)
+            ck_rmsnorm_ref(x.p, weight, r.p, Int32(rows), Int32(n), 1e-6)
+            expectClose(y.array, r.array, "rmsnorm n=\(n)")
+            Kernels.layerNorm(x.p, weight: weight, bias: b.p, output: y.p, rows: rows, dim: n, eps: 1e-6)
+            ck_layernorm_ref(x.p, weight, b.p, r.p, Int32(rows), Int32(n), 1e-6)
+            expectClose(y.array, r.array, "layernorm n=\(n)")
+        }
+        // In place gives the same answer.
+        let inPlace = Buf(x.array)
+        Kernels.rmsNorm(inPlace.p, weight: w.p, output: inPlace.p, rows: rows, dim: n, eps: 1e-6)
+        ck_rmsnorm_ref(x.p, w.p, r.p, Int32(rows), Int32(n), 1e-6)
+        expectClose(inPlace.array, r.array, "rmsnorm in place n=\(n)")
+
+        for scale: Float in [1, 30] {
+            let s = Buf(rng.floats(n, scale)), sr = Buf(s.array)
+            Kernels.softmax(s.p, count: n)
+            ck_softmax_ref(sr.p, Int32(n))
+            expectClose(s.array, sr.array, "softmax n=\(n) scale \(scale)")
+            expectApprox(s.array.reduce(0, +), 1, tol: 1e-5, "softmax sum")
+        }
+    }
+
+    @Test(arguments: [(1, 16, 128), (1, 8, 64), (3, 2, 64), (5, 3, 18), (2, 1, 2), (4, 16, 128)])
+    func rope(positions: Int, heads: Int, headDim: Int) {
+        var rng = SplitMix(UInt64(positions * heads * headDim))
+        let half = headDim / 2
+        // Real tables: inv_freq[i] = theta^(-2i/d) at positions 7, 8, ...
+        var cosT = [Float](), sinT = [Float]()
+        for p in 0..<positions {
+            for i in 0..<half {
+                let angle = Double(p + 7) * pow(1e6, -2.0 * Double(i) / Double(headDim))
+                cosT.append(Float(cos(angle)))
+                sinT.append(Float(sin(angle)))
+            }
+        }
+        let x = rng.floats(positions * heads * headDim)
+        let a = Buf(x), b = Buf(x), c = Buf(cosT), s = Buf(sinT)
+        Kernels.rope(a.p, cos: c.p, sin: s.p, positions: positions, heads: heads, headDim: headDim)
+        ck_rope_ref(b.p, c.p, s.p, Int32(positions), Int32(heads), Int32(headDim))
+        expectClose(a.array, b.array, "rope \(positions)x\(heads)x\(headDim)")
+    }
+
+    @Test(arguments: oddSizes + [4096])
+    func elementwise(n: Int) {
+        var rng = SplitMix(UInt64(n) + 3)
+        let x = Buf(rng.floats(n, 12)), u = Buf(rng.floats(n, 2))
+        let y = Buf<Float>(repeating: 0, n), r = Buf<Float>(repeating: 0, n)
+        let pairs: [(String, (UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int) -> Void,
+                     (UnsafePointer<Float>?, UnsafeMutablePointer<Float>?, Int) -> Void)] = [
+            ("silu", { Kernels.silu($0, output: $1, count: $2) }, ck_silu_ref),
+            ("gelu", { Kernels.gelu($0, output: $1, count: $2) }, ck_gelu_ref),
+            ("elu", { Kernels.elu($0, output: $1, count: $2) }, ck_elu_ref),
+        ]
+        for (name, fast, ref) in pairs {
+            fast(x.p, y.p, n)
+            ref(x.p, r.p, n)
+            expectClose(y.array, r.array, "\(name) n=\(n)")
+            let inPlace = Buf(x.array)
+            fast(inPlace.p, inPlace.p, n)
+            expectClose(inPlace.array, r.array, "\(name) in place n=\(n)")
+        }
+        Kernels.swiglu(gate: x.p, up: u.p, output: y.p, count: n)
+        ck_swiglu_ref(x.p, u.p, r.p, n)
+        expectClose(y.array, r.array, "swiglu n=\(n)")
+
+        Kernels.add(x.p, u.p, output: y.p, count: n)
+        #expect(y.array == zip(x.array, u.array).map { $0 + $1 })
+        Kernels.mul(x.p, u.p, output: y.p, count: n)
+        #expect(y.array == zip(x.array, u.array).map { $0 * $1 })
+        Kernels.scale(x.p, by: 0.5, output: y.p, count: n)
+        #expect(y.array == x.array.map { $0 * 0.5 })
+    }
+
+    @Test func transpose() {
+        for (rows, cols) in [(1, 1), (3, 17), (65, 33), (100, 1000)] {
+            let x = Buf((0..<rows * cols).map { Float($0) }), y = Buf<Float>(repeating: 0, rows * cols)
+            Kernels.transpose(x.p, output: y.p, rows: rows, cols: cols)
+            #expect((0..<rows).allSatisfy { r in (0..<cols).allSatisfy { c in y.p[c * rows + r] == x.p[r * cols + c] } })
+        }
+    }
+
+    @Test(arguments: [(1, 1), (3, 17), (17, 63), (96, 1000), (4, 4099)])
+    func snakeBeta(channels: Int, length: Int) {
+        var rng = SplitMix(UInt64(channels * length))
+        let x = Buf(rng.floats(channels * length, 4)), la = Buf(rng.floats(channels, 1.5)), lb = Buf(rng.floats(channels, 1.5))
+        let y = Buf<Float>(repeating: 0, channels * length), r = Buf<Float>(repeating: 0, channels * length)
+        Kernels.snakeBeta(x.p, logAlpha: la.p, logBeta: lb.p, output: y.p, channels: channels, length: length)
+        ck_snakebeta_ref(x.p, la.p, lb.p, r.p, Int32(channels), Int32(length))
+        expectClose(y.array, r.array, "snake \(channels)x\(length)")
+        // Arguments beyond the fast range take the libm path.
+        x.p[0] = 3e4
+        Kernels.snakeBeta(x.p, logAlpha: la.p, logBeta: lb.p, output: x.p, channels: channels, length: length)
+        let big: Float = 3e4
+        let a = exp(la.p[0]), s = sin(big * a)
+        expectApprox(x.p[0], Double(big + 1 / (exp(lb.p[0]) + 1e-9) * s * s), tol: 1e-6, "snake far argument")
+    }
+
+    // (queries, position0, heads, kvHeads, headDim, window)
+    static let attentionShapes: [(Int, Int, Int, Int, Int, Int)] = [
+        (1, 0, 16, 8, 128, 0), (1, 37, 16, 8, 128, 0), (1, 600, 16, 8, 128, 0), (2, 0, 16, 8, 128, 0),
+        (65, 0, 16, 8, 128, 0), (17, 300, 4, 1, 64, 0), (1, 500, 16, 16, 64, 72), (129, 0, 16, 16, 64, 72),
+        (3, 63, 2, 2, 17, 5), (1, 0, 1, 1, 1, 0),
+    ]
+
+    @Test(arguments: attentionShapes)
+    func attention(shape: (Int, Int, Int, Int, Int, Int)) {
+        let (nq, p0, heads, kv, hd, window) = shape
+        var rng = SplitMix(UInt64(nq * 1000 + p0))
+        let ctx = p0 + nq
+        let q = Buf(rng.floats(nq * heads * hd, 2)), k = Buf(rng.floats(ctx * kv * hd, 2)), v = Buf(rng.floats(ctx * kv * hd))
+        let y = Buf<Float>(repeating: .nan, nq * heads * hd), r = Buf<Float>(repeating: 0, nq * heads * hd)
+        let pool = ThreadPool(threadCount: 2)
+        let scale = 1 / Float(hd).squareRoot()
+        Kernels.attention(q: q.p, k: k.p, v: v.p, output: y.p, queries: nq, position0: p0, heads: heads,
+                          kvHeads: kv, headDim: hd, window: window, scale: scale, pool: pool)
+        ck_attention_ref(nil, q.p, k.p, v.p, r.p, Int32(nq), Int32(p0), Int32(heads), Int32(kv), Int32(hd), Int32(window), scale)
+        expectClose(y.array, r.array, "attention \(shape)")
+    }
+
+    // (inChannels, outChannels, length, kernel, stride, dilation, padLeft, padRight, groups)
+    static let convShapes: [[Int]] = [
+        [3, 5, 17, 7, 1, 1, 6, 0, 1],        // causal k7
+        [17, 9, 63, 7, 1, 3, 18, 0, 1],      // causal dilation 3
+        [16, 8, 65, 7, 1, 9, 54, 0, 1],      // causal dilation 9
+        [96, 1, 1000, 7, 1, 1, 6, 0, 1],     // vocoder output conv
+        [64, 32, 129, 1, 1, 1, 0, 0, 1],     // pointwise
+        [8, 6, 127, 4, 2, 1, 1, 2, 1],       // stride 2, padding both sides
+        [6, 4, 33, 3, 1, 1, 1, 1, 2],        // grouped
+        [64, 64, 1000, 7, 1, 1, 6, 0, 64],   // depthwise causal
+        [5, 5, 17, 3, 2, 2, 1, 3, 5],        // depthwise strided, dilated
+        [4, 3, 1, 3, 1, 1, 2, 0, 1],         // single input sample
+        [4, 3, 2, 5, 1, 1, 0, 0, 1],         // input shorter than the kernel: empty output
+        [512, 64, 300, 3, 1, 1, 2, 0, 1],    // tiled im2col (several column tiles)
+    ]
+
+    @Test(arguments: convShapes)
+    func conv1d(shape: [Int]) {
+        let (cin, cout, t, k, s, d, pl, pr, g) = (shape[0], shape[1], shape[2], shape[3], shape[4], shape[5], shape[6], shape[7], shape[8])
+        var rng = SplitMix(UInt64(shape.reduce(7) { $0 &* 31 &+ $1 }))
+        let x = Buf(rng.floats(cin * t)), w = Buf(rng.floats(cout * cin / g * k)), bias = Buf(rng.floats(cout))
+        let tOut = Kernels.conv1dOutputLength(length: t, kernelSize: k, stride: s, dilation: d, padLeft: pl, padRight: pr)
+        let y = Buf<Float>(repeating: .nan, cout * tOut), r = Buf<Float>(repeating: 0, cout * tOut)
+        let work = Buf<Float>(repeating: 0, Kernels.conv1dWorkspaceCount(
+            inChannels: cin, outChannels: cout, length: t, kernelSize: k, stride: s, dilation: d, padLeft: pl, padRight: pr, groups: g))
+        let pool = ThreadPool(threadCount: 2)
+        for b in [bias.p, nil] as [UnsafeMutablePointer<Float>?] {
+            Kernels.conv1d(input: x.p, weight: w.p, bias: b, output: y.p, inChannels: cin, outChannels: cout, length: t,
+                           kernelSize: k, stride: s, dilation: d, padLeft: pl, padRight: pr, groups: g, workspace: work.p, pool: pool)
+            ck_conv1d_ref(x.p, w.p, b, r.p, Int32(cin), Int32(cout), Int32(t), Int32(k), Int32(s), Int32(d), Int32(pl), Int32(pr), Int32(g))
+            expectClose(y.array, r.array, "conv1d \(shape)")
+        }
+        if shape == [4, 3, 2, 5, 1, 1, 0, 0, 1] { #expect(tOut == 0) }
+    }
+
+    // (inChannels, outChannels, length, kernel, stride)
+    static let convTransposeShapes: [[Int]] = [
+        [16, 16, 17, 2, 2], [24, 12, 9, 16, 8], [12, 6, 13, 10, 5], [8, 4, 63, 3, 1], [5, 3, 1, 6, 3], [7, 9, 33, 4, 3],
+    ]
+
+    @Test(arguments: convTransposeShapes)
+    func convTranspose1d(shape: [Int]) {
+        let (cin, cout, t, k, s) = (shape[0], shape[1], shape[2], shape[3], shape[4])
+        var rng = SplitMix(UInt64(shape.reduce(3) { $0 &* 31 &+ $1 }))
+        let x = Buf(rng.floats(cin * t)), w = Buf(rng.floats(cin * cout * k)), bias = Buf(rng.floats(cout))
+        let tOut = Kernels.convTranspose1dOutputLength(length: t, kernelSize: k, stride: s)
+        #expect(tOut == (t - 1) * s + k)
+        let y = Buf<Float>(repeating: .nan, cout * tOut), r = Buf<Float>(repeating: 0, cout * tOut)
+        let work = Buf<Float>(repeating: 0, Kernels.convTranspose1dWorkspaceCount(outChannels: cout, length: t, kernelSize: k))
+        Kernels.convTranspose1d(input: x.p, weight: w.p, bias: bias.p, output: y.p, inChannels: cin, outChannels: cout,
+                                length: t, kernelSize: k, stride: s, workspace: work.p)
+        ck_conv_transpose1d_ref(x.p, w.p, bias.p, r.p, Int32(cin), Int32(cout), Int32(t), Int32(k), Int32(s))
+        expectClose(y.array, r.array, "convTranspose1d \(shape)")
+    }
+
+    @Test func sgemmAllTransposes() {
+        var rng = SplitMix(5)
+        let (m, n, k) = (7, 5, 9)
+        let a = rng.floats(m * k), b = rng.floats(k * n), c0 = rng.floats(m * n)
+        for (ta, tb) in [(false, false), (true, false), (false, true), (true, true)] {
+            // Store A as [k, m] when transposed, B as [n, k] when transposed.
+            let aStored = ta ? (0..<k * m).map { a[($0 % m) * k + $0 / m] } : a
+            let bStored = tb ? (0..<n * k).map { b[($0 % k) * n + $0 / k] } : b
+            let c = Buf(c0)
+            BLAS.sgemm(transA: ta, transB: tb, m: m, n: n, k: k, alpha: 2, a: aStored, lda: ta ? m : k,
+                       b: bStored, ldb: tb ? k : n, beta: 0.5, c: c.p, ldc: n)
+            var expected = [Float](repeating: 0, count: m * n)
+            for i in 0..<m { for j in 0..<n {
+                var s = 0.0
+                for l in 0..<k { s += Double(a[i * k + l]) * Double(b[l * n + j]) }
+                expected[i * n + j] = Float(2 * s + 0.5 * Double(c0[i * n + j]))
+            } }
+            expectClose(c.array, expected, "sgemm ta=\(ta) tb=\(tb)")
+        }
+    }
+
+    /// Runs the dispatching kernels at every instruction-set level this CPU has.
+    @Test func everyISALevelMatchesReference() {
+        var rng = SplitMix(99)
+        let (rows, cols, m) = (67, 131, 5)
+        let w = rng.floats(rows * cols)
+        let wf = Buf(w), wb = Buf(bf16Bits(w)), x = Buf(rng.floats(m * cols, 2)), bias = Buf(rng.floats(rows))
+        let pool = ThreadPool(threadCount: 2)
+        forEachISALevel { level in
+            let y = Buf<Float>(repeating: 0, m * rows), r = Buf<Float>(repeating: 0, m * rows)
+            ck_matmul_f32(pool.handle, wf.p, x.p, bias.p, y.p, Int32(m), Int32(rows), Int32(cols))
+            ck_matmul_f32_ref(nil, wf.p, x.p, bias.p, r.p, Int32(m), Int32(rows), Int32(cols))
+            expectClose(y.array, r.array, "matmul f32 level \(level)")
+            ck_matmul_bf16(pool.handle, wb.p, x.p, bias.p, y.p, Int32(m), Int32(rows), Int32(cols))
+            ck_matmul_bf16_ref(nil, wb.p, x.p, bias.p, r.p, Int32(m), Int32(rows), Int32(cols))
+            expectClose(y.array, r.array, "matmul bf16 level \(level)")
+            ck_matvec_bf16(nil, wb.p, x.p, nil, y.p, Int32(rows), Int32(cols))
+            ck_matvec_bf16_ref(nil, wb.p, x.p, nil, r.p, Int32(rows), Int32(cols))
+            expectClose(Array(y.array.prefix(rows)), Array(r.array.prefix(rows)), "matvec bf16 level \(level)")
+
+            let n = cols
+            let a = Buf<Float>(repeating: 0, 3 * n), b = Buf<Float>(repeating: 0, 3 * n)
+            ck_rmsnorm(x.p, wf.p, a.p, 3, Int32(n), 1e-5)
+            ck_rmsnorm_ref(x.p, wf.p, b.p, 3, Int32(n), 1e-5)
+            expectClose(a.array, b.array, "rmsnorm level \(level)")
+            ck_layernorm(x.p, wf.p, wf.p + 2000, a.p, 3, Int32(n), 1e-5)
+            ck_layernorm_ref(x.p, wf.p, wf.p + 2000, b.p, 3, Int32(n), 1e-5)
+            expectClose(a.array, b.array, "layernorm level \(level)")
+            a.p.update(from: x.p, count: 3 * n)
+            b.p.update(from: x.p, count: 3 * n)
+            ck_softmax(a.p, Int32(3 * n))
+            ck_softmax_ref(b.p, Int32(3 * n))
+            expectClose(a.array, b.array, "softmax level \(level)")
+            ck_silu(x.p, a.p, 3 * n)
+            ck_silu_ref(x.p, b.p, 3 * n)
+            expectClose(a.array, b.array, "silu level \(level)")
+            ck_swiglu(x.p, x.p + n, a.p, 2 * n)
+            ck_swiglu_ref(x.p, x.p + n, b.p, 2 * n)
+            expectClose(Array(a.array.prefix(2 * n)), Array(b.array.prefix(2 * n)), "swiglu level \(level)")
+            ck_snakebeta(x.p, bias.p, wf.p, a.p, 3, Int32(n))
+            ck_snakebeta_ref(x.p, bias.p, wf.p, b.p, 3, Int32(n))
+            expectClose(a.array, b.array, "snake level \(level)")
+            a.p.update(from: x.p, count: 3 * n)
+            b.p.update(from: x.p, count: 3 * n)
+            ck_rope(a.p, wf.p, wf.p + 1000, 3, 1, 130)
+            ck_rope_ref(b.p, wf.p, wf.p + 1000, 3, 1, 130)
+            expectClose(a.array, b.array, "rope level \(level)")
+            ck_conv1d_depthwise(pool.handle, x.p, wf.p, bias.p, a.p, 3, Int32(n), 7, 1, 2, 12, 0)
+            ck_conv1d_ref(x.p, wf.p, bias.p, b.p, 3, 3, Int32(n), 7, 1, 2, 12, 0, 3)
+            expectClose(a.array, b.array, "depthwise level \(level)")
+
+            // 2 queries at positions 299, 300 over 301 keys: crosses the 256-key softmax block.
+            let (heads, kv, hd) = (4, 2, 24)
+            let q = Buf(rng.floats(2 * heads * hd)), k = Buf(rng.floats(301 * kv * hd, 3)), v = Buf(rng.floats(301 * kv * hd))
+            let o = Buf<Float>(repeating: 0, 2 * heads * hd), oref = Buf<Float>(repeating: 0, 2 * heads * hd)
+            ck_attention(pool.handle, q.p, k.p, v.p, o.p, 2, 299, Int32(heads), Int32(kv), Int32(hd), 0, 0.3)
+            ck_attention_ref(nil, q.p, k.p, v.p, oref.p, 2, 299, Int32(heads), Int32(kv), Int32(hd), 0, 0.3)
+            expectClose(o.array, oref.array, "attention level \(level)")
+        }
+    }
+}
+
+// MARK: - Thread pool
+
+@Suite struct ThreadPoolTests {
+    @Test(arguments: [1, 2, 3, 8])
+    func everyTaskRunsOnce(threads: Int) {
+        let pool = ThreadPool(threadCount: threads)
+        #expect(pool.threadCount == threads)
+        for tasks in [1, 2, 5, 64, 1000] {
+            let hits = Buf<Int32>(repeating: 0, tasks), seen = Buf<Int32>(repeating: -1, tasks)
+            pool.run(tasks: tasks) { task, thread in
+                hits.p[task] += 1
+                seen.p[task] = Int32(thread)
+            }
+            #expect(hits.array.allSatisfy { $0 == 1 }, "\(threads) threads, \(tasks) tasks")
+            #expect(seen.array.allSatisfy { $0 >= 0 && $0 < threads })
+        }
+    }
+
+    @Test func manyBackToBackJobsAndSleepingWorkers() {
+        let pool = ThreadPool(threadCount: 2)
+        let sums = Buf<Int>(repeating: 0, 4)
+        for round in 0..<5000 {
+            pool.run(tasks: 4) { task, _ in sums.p[task] += round }
+        }
+        let expected = (0..<5000).reduce(0, +)
+        #expect(sums.array == [expected, expected, expected, expected])
+        // After the spin budget the workers sleep; the next job must still wake them.
+        Thread.sleep(forTimeInterval: 0.01)
+        let after = Buf<Int>(repeating: 0, 8)
+        pool.run(tasks: 8) { task, _ in after.p[task] = task + 1 }
+        #expect(after.array == Array(1...8))
+    }
+
+    @Test func nestedRunsInline() {
+        let pool = ThreadPool(threadCount: 2)
+        let grid = Buf<Int32>(repeating: 0, 16)
+        pool.run(tasks: 4) { outer, thread in
+            pool.run(tasks: 4) { inner, innerThread in
+                grid.p[outer * 4 + inner] = innerThread == thread ? 1 : -1
+            }
+        }
+        #expect(grid.array.allSatisfy { $0 == 1 })
+    }
+
+    @Test func concurrentCallersAreSerialized() async {
+        let pool = ThreadPool(threadCount: 2)
+        let counts = await withTaskGroup(of: Int.self) { group in
+            for _ in 0..<4 {
+                group.addTask {
+                    let local = Buf<Int>(repeating: 0, 16)
+                    for _ in 0..<500 { pool.run(tasks: 16) { t, _ in local.p[t] += 1 } }
+                    return local.array.reduce(0, +)
+                }
+            }
+            return await group.reduce(into: [Int]()) { $0.append($1) }
+        }
+        #expect(counts == [8000, 8000, 8000, 8000])
+    }
+}
+
+// MARK: - Benchmark (by hand): QWEN3TTS_KERNEL_BENCH=1 swift test -c release --filter KernelBenchmark
+
+@Suite struct KernelBenchmark {
+    static let enabled = ProcessInfo.processInfo.environment["QWEN3TTS_KERNEL_BENCH"] == "1"
+
+    /// Median seconds of `body` over `reps` runs after one warm-up.
+    private func time(_ reps: Int, _ body: () -> Void) -> Double {
+        body()
+        var samples: [Double] = []
+        for _ in 0..<reps {
+            let start = ContinuousClock.now
+            body()
+            let d = ContinuousClock.now - start
+            samples.append(Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18)
+        }
+        return samples.sorted()[samples.count / 2]
+    }
+
+    @Test(.enabled(if: enabled)) func matvecBandwidth() {
+        // "hot": one matrix, reused (stays in the 105 MB L3 for these sizes); "cold": cycling
+        // through copies totalling > 400 MB, so every byte comes from DRAM as in real decode.
+        let pools: [(Int, ThreadPool?)] = [(1, nil), (2, ThreadPool(threadCount: 2))]
+        print("level \(Kernels.isaLevel)  shape      dtype  threads  hot GB/s  cold GB/s")
+        for (rows, cols) in [(1024, 1024), (3072, 1024), (2048, 2048)] {
+            var rng = SplitMix(1)
+            let x = Buf(rng.floats(cols)), y = Buf<Float>(repeating: 0, rows)
+            let count = rows * cols
+            for bf16 in [true, false] {
+                let bytes = count * (bf16 ? 2 : 4)
+                let copies = max(2, (400 << 20) / bytes)
+                let base = rng.floats(count)
+                let wf = bf16 ? nil : Buf<Float>(repeating: 0, count * copies)
+                let wb = bf16 ? Buf<UInt16>(repeating: 0, count * copies) : nil
+                for c in 0..<copies {
+                    if let wf { (wf.p + c * count).update(from: base, count: count) }
+                    if let wb { base.withUnsafeBufferPointer { ck_f32_to_bf16($0.baseAddress, wb.p + c * count, count) } }
+                }
+                func run(_ c: Int, _ pool: ThreadPool?) {
+                    if let wb {
+                        Kernels.matvecBF16(weight: wb.p + c * count, input: x.p, output: y.p, rows: rows, cols: cols, pool: pool)
+                    } else if let wf {
+                        Kernels.matvec(weight: wf.p + c * count, input: x.p, output: y.p, rows: rows, cols: cols, pool: pool)
+                    }
+                }
+                for (threads, pool) in pools {
+                    let hot = time(200) { run(0, pool) }
+                    var next = 0
+                    let cold = time(5) {
+                        for _ in 0..<copies { run(next, pool); next = (next + 1) % copies }
+                    } / Double(copies)
+                    let line = String(format: "%5d  %4dx%-4d  %5@  %7d  %8.1f  %9.1f", Kernels.isaLevel, rows, cols,
+                                      bf16 ? "bf16" : "f32", threads, Double(bytes) / hot / 1e9, Double(bytes) / cold / 1e9)
+                    print(line)
+                    #expect(hot > 0 && cold > 0)
+                }
+                // The timed kernel still computes the right thing.
+                let r = Buf<Float>(repeating: 0, rows)
+                if let wb { ck_matvec_bf16_ref(nil, wb.p, x.p, nil, r.p, Int32(rows), Int32(cols)) }
+                if let wf { ck_matvec_f32_ref(nil, wf.p, x.p, nil, r.p, Int32(rows), Int32(cols)) }
+                run(0, nil)
+                expectClose(y.array, r.array, "bench matvec")
+            }
+        }
+    }
+
+    @Test(.enabled(if: enabled)) func poolAndMatmulCrossover() {
+        let pool = ThreadPool(threadCount: 2)
+        let join = time(2001) { pool.run(tasks: 2) { _, _ in } }
+        print(String(format: "pool fork/join (2 threads, empty tasks): %.2f us", join * 1e6))
+        #expect(join > 0)
+        let (rows, cols) = (2048, 2048)
+        var rng = SplitMix(2)
+        let w = rng.floats(rows * cols)
+        let wf = Buf(w), wb = Buf(bf16Bits(w))
+        for m in [2, 4, 8, 16, 32, 64, 256] {
+            let x = Buf(rng.floats(m * cols)), y = Buf<Float>(repeating: 0, m * rows)
+            let flops = 2.0 * Double(m * rows * cols)
+            let kf = time(10) { ck_matmul_f32(pool.handle, wf.p, x.p, nil, y.p, Int32(m), Int32(rows), Int32(cols)) }
+            let kb = time(10) { ck_matmul_bf16(pool.handle, wb.p, x.p, nil, y.p, Int32(m), Int32(rows), Int32(cols)) }
+            let sg = time(10) {
+                BLAS.sgemm(transB: true, m: m, n: rows, k: cols, a: x.p, lda: cols, b: wf.p, ldb: cols, c: y.p, ldc: rows)
+            }
+            print(String(format: "m=%3d 2048x2048 GFLOP/s: kernel f32 %6.1f  kernel bf16 %6.1f  sgemm %6.1f",
+                         m, flops / kf / 1e9, flops / kb / 1e9, flops / sg / 1e9))
+        }
+    }
+
+    @Test(.enabled(if: enabled)) func vocoderShapes() {
+        print("BLAS: \(BLAS.implementation)")
+        let pool = ThreadPool(threadCount: 2)
+        var rng = SplitMix(3)
+        // (channels in, out, length, kernel, dilation, groups): codec decoder convs
+        for (cin, cout, t, k, d, g) in [(768, 768, 4000, 7, 1, 1), (96, 96, 24000, 7, 9, 1), (768, 768, 4000, 1, 1, 1),
+                                        (1024, 1536, 500, 7, 1, 1), (1024, 1024, 2000, 7, 1, 1024)] {
+            let x = Buf(rng.floats(cin * t)), w = Buf(rng.floats(cout * cin / g * k)), y = Buf<Float>(repeating: 0, cout * t)
+            let work = Buf<Float>(repeating: 0, Kernels.conv1dWorkspaceCount(
+                inChannels: cin, outChannels: cout, length: t, kernelSize: k, dilation: d, padLeft: (k - 1) * d, padRight: 0, groups: g))
+            let s = time(3) {
+                Kernels.conv1d(input: x.p, weight: w.p, bias: nil, output: y.p, inChannels: cin, outChannels: cout, length: t,
+                               kernelSize: k, dilation: d, padLeft: (k - 1) * d, padRight: 0, groups: g, workspace: work.p, pool: pool)
+            }
+            let flops = 2.0 * Double(cout * cin / g * k * t)
+            print(String(format: "conv1d %4d->%4d T=%5d k=%d d=%d groups=%4d: %7.2f ms  %6.1f GFLOP/s",
+                         cin, cout, t, k, d, g, s * 1e3, flops / s / 1e9))
+            #expect(s > 0)
+        }
+        for (cin, cout, t, k, st) in [(1536, 768, 500, 16, 8), (192, 96, 80000, 6, 3), (1024, 1024, 1000, 2, 2)] {
+            let x = Buf(rng.floats(cin * t)), w = Buf(rng.floats(cin * cout * k))
+            let y = Buf<Float>(repeating: 0, cout * Kernels.convTranspose1dOutputLength(length: t, kernelSize: k, stride: st))
+            let work = Buf<Float>(repeating: 0, Kernels.convTranspose1dWorkspaceCount(outChannels: cout, length: t, kernelSize: k))
+            let s = time(3) {
+                Kernels.convTranspose1d(input: x.p, weight: w.p, bias: nil, output: y.p, inChannels: cin, outChannels: cout,
+                                        length: t, kernelSize: k, stride: st, workspace: work.p)
+            }
+            let flops = 2.0 * Double(cin * cout * k * t)
+            print(String(format: "convT  %4d->%4d T=%5d k=%d s=%d: %7.2f ms  %6.1f GFLOP/s", cin, cout, t, k, st, s * 1e3, flops / s / 1e9))
+        }
+        for (c, t) in [(768, 4000), (96, 240000)] {
+            let x = Buf(rng.floats(c * t, 3)), a = Buf(rng.floats(c)), b = Buf(rng.floats(c)), y = Buf<Float>(repeating: 0, c * t)
+            let s = time(5) { Kernels.snakeBeta(x.p, logAlpha: a.p, logBeta: b.p, output: y.p, channels: c, length: t) }
+            print(String(format: "snake %4dx%6d: %6.2f ms  %5.2f ns/element", c, t, s * 1e3, s / Double(c * t) * 1e9))
+        }
+    }
+}
