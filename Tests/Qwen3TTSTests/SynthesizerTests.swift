@@ -27,18 +27,20 @@ final class SynthesizerCache: @unchecked Sendable {
         let synth = try SynthesizerCache.shared.synthesizer(structure, checkpointVariant[name]!)
         let (req, opts) = try request(for: g)
         var audio: [Float] = []
-        var chunks = 0
+        var framesSeen = 0
         let summary = try synth.run(req, options: opts) { chunk in
             #expect(chunk.samples.count == chunk.codes.count * 1920, "each chunk carries exactly its frames' audio")
+            #expect(chunk.firstFrame == framesSeen)
+            #expect(framesSeen > 0 || chunk.codes.count == 1, "the first frame is decoded alone")
             audio += chunk.samples
-            chunks += 1
+            framesSeen += chunk.codes.count
         }
         let expected = try g.floats("output_wav")
         #expect(audio.count == expected.count)
         var maxErr: Float = 0
         for (a, b) in zip(audio, expected) { maxErr = max(maxErr, abs(a - b)) }
         #expect(maxErr < 1e-4, "max abs error \(maxErr)")
-        #expect(chunks == summary.frames && summary.timeToFirstAudio != nil)
+        #expect(framesSeen == summary.frames && summary.timeToFirstAudio != nil)
     }
 
     @Test func asyncStreamDeliversAudioThenSummary() async throws {
@@ -67,12 +69,13 @@ final class SynthesizerCache: @unchecked Sendable {
         let request = SpeechRequest(text: "A long text that never ends.", speaker: "ryan")
         // The flag the async stream's termination handler sets.
         let flag = CancellationFlag()
-        var chunks = 0
-        let summary = try synth.run(request, options: opts, cancelled: flag) { _ in
-            chunks += 1
-            if chunks == 3 { flag.set() }
+        var frames = 0
+        let summary = try synth.run(request, options: opts, cancelled: flag) { chunk in
+            frames += chunk.codes.count
+            if frames >= 3 { flag.set() }
         }
-        #expect(summary.stopReason == .cancelled && summary.frames == 3)
+        #expect(summary.stopReason == .cancelled)
+        #expect(summary.frames == frames && frames == 5, "first frame alone, then one batch of four, then the stop")
         // Leaving the consuming loop ends the stream (and sets that flag) without hanging.
         let task = Task {
             var n = 0
