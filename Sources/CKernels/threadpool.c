@@ -1,6 +1,10 @@
 // Fork/join pool for per-layer parallelism. A decode step issues hundreds of jobs of a few
 // microseconds each, so workers spin for a short while between jobs (no syscalls on the hot
 // path) and only then sleep on a condition variable. The caller works as thread 0.
+// clock_gettime and sched_yield are POSIX, not C11.
+#ifndef _POSIX_C_SOURCE
+#define _POSIX_C_SOURCE 200809L
+#endif
 #include "ck_internal.h"
 #include <pthread.h>
 #include <sched.h>

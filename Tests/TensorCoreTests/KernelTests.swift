@@ -593,7 +593,8 @@ private func forEachISALevel(_ body: (Int) -> Void) {
 
 // MARK: - Benchmark (by hand): QWEN3TTS_KERNEL_BENCH=1 swift test -c release --filter KernelBenchmark
 
-@Suite struct KernelBenchmark {
+// Serialized: benchmarks running side by side would measure each other.
+@Suite(.serialized) struct KernelBenchmark {
     static let enabled = ProcessInfo.processInfo.environment["QWEN3TTS_KERNEL_BENCH"] == "1"
 
     /// Median seconds of `body` over `reps` runs after one warm-up.
