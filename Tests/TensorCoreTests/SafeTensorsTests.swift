@@ -15,7 +15,7 @@ private func writeRaw(_ path: String, header: String, data: [UInt8], declaredLen
     let h = Array(header.utf8)
     withUnsafeBytes(of: (declaredLength ?? UInt64(h.count)).littleEndian) { bytes.append(contentsOf: $0) }
     bytes += h + data
-    FileManager.default.createFile(atPath: path, contents: Data(bytes))
+    _ = FileManager.default.createFile(atPath: path, contents: Data(bytes))
 }
 
 private func expectError(_ body: () throws -> Void, _ check: (CheckpointError) -> Bool, sourceLocation: SourceLocation = #_sourceLocation) {
@@ -86,11 +86,11 @@ private func f32Entry(_ name: String, _ values: [Float], shape: [Int]) -> SafeTe
     @Test func truncatedFiles() throws {
         let dir = tempDir()
         // Empty file, and a file shorter than the 8-byte length prefix.
-        FileManager.default.createFile(atPath: dir + "/empty.safetensors", contents: Data())
+        _ = FileManager.default.createFile(atPath: dir + "/empty.safetensors", contents: Data())
         expectError({ _ = try SafeTensorsFile(path: dir + "/empty.safetensors") }) {
             if case .truncated = $0 { return true } else { return false }
         }
-        FileManager.default.createFile(atPath: dir + "/short.safetensors", contents: Data([1, 2, 3]))
+        _ = FileManager.default.createFile(atPath: dir + "/short.safetensors", contents: Data([1, 2, 3]))
         expectError({ _ = try SafeTensorsFile(path: dir + "/short.safetensors") }) {
             if case .truncated = $0 { return true } else { return false }
         }
@@ -103,7 +103,7 @@ private func f32Entry(_ name: String, _ values: [Float], shape: [Int]) -> SafeTe
         let good = dir + "/good.safetensors"
         try SafeTensorsWriter.write([f32Entry("w", [Float](repeating: 1, count: 64), shape: [8, 8])], to: good)
         let bytes = try Data(contentsOf: URL(fileURLWithPath: good))
-        FileManager.default.createFile(atPath: dir + "/cut.safetensors", contents: bytes.prefix(bytes.count - 10))
+        _ = FileManager.default.createFile(atPath: dir + "/cut.safetensors", contents: bytes.prefix(bytes.count - 10))
         expectError({ _ = try SafeTensorsFile(path: dir + "/cut.safetensors") }) {
             if case .truncated(_, let d) = $0 { return d.contains("'w'") } else { return false }
         }

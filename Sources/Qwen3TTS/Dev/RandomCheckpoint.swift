@@ -194,7 +194,7 @@ public enum RandomCheckpoint {
             else if spec.name.contains("embedding") { halfWidth = 1.732 / Float(spec.shape.last!).squareRoot() }
             else { halfWidth = 1.732 / Float(fanIn).squareRoot() }
             // The random codec would saturate its final clamp; keep the waveform audible instead.
-            if spec.name.hasPrefix("decoder.decoder."), leaf == "weight", spec.shape.first == 1 { halfWidth *= 0.01 }
+            if spec.name.hasPrefix("decoder.decoder."), leaf == "weight", spec.shape.first == 1 { halfWidth *= 0.003 }
             switch spec.dtype {
             case .bf16:
                 let p = buffer.bindMemory(to: UInt16.self)
