@@ -89,6 +89,22 @@ public final class SpeechDecoderStream: @unchecked Sendable {
         return []
     }
 
+    /// Makes this stream continue exactly where `other` (a stream of the same decoder) stands, e.g.
+    /// after a voice's reference codes were pushed once and should not be decoded again.
+    public func copyState(from other: SpeechDecoderStream) {
+        precondition(other.model === model, "copyState needs a stream of the same decoder")
+        position = other.position
+        cached = other.cached
+        for (a, b) in zip([preConv, inputConv, outputConv] + dwconvs + unitConvs.flatMap({ $0 }),
+                          [other.preConv, other.inputConv, other.outputConv] + other.dwconvs + other.unitConvs.flatMap({ $0 })) {
+            a.history.pointer.update(from: b.history.pointer, count: a.history.count)
+        }
+        for (a, b) in zip(upsampleConvs + blockConvs, other.upsampleConvs + other.blockConvs) {
+            a.tail.pointer.update(from: b.tail.pointer, count: a.tail.count)
+        }
+        for (a, b) in zip(keys + values, other.keys + other.values) { a.pointer.update(from: b.pointer, count: a.count) }
+    }
+
     /// Forgets all state, as for a new utterance (scratch memory is kept).
     public func reset() {
         position = 0

@@ -42,6 +42,8 @@ public final class Synthesizer: @unchecked Sendable {
     public var sampleRate: Int { model.speechTokenizerConfig.outputSampleRate }
     /// Frames decoded together after the first one (which is always decoded alone).
     public var decodeBatch = 4
+    /// Decoder states primed with recently used ICL references (about 5 MB each at the real size).
+    let primedReferences = PrimedReferenceCache(capacity: 4)
 
     /// Loads a checkpoint folder (official layout). `backend` defaults to the CPU kernels on all cores.
     public init(directory: String, backend: Backend? = nil) throws {
@@ -89,7 +91,7 @@ public final class Synthesizer: @unchecked Sendable {
         // reference's own audio is not returned.
         if let ref = request.voice?.referenceCodes {
             let t0 = clock.now
-            _ = try stream.push(ref)
+            try primeWithReference(stream, ref)
             decoderSeconds += (clock.now - t0).seconds
         }
         // The first frame is decoded alone so audio starts as early as possible; later frames are
@@ -129,6 +131,47 @@ public final class Synthesizer: @unchecked Sendable {
             timeToFirstAudio: firstAudio, totalSeconds: (clock.now - start).seconds, prefillSeconds: result.prefillSeconds,
             talkerSeconds: result.talkerSeconds, codePredictorSeconds: result.codePredictorSeconds,
             decoderSeconds: decoderSeconds, audioSeconds: Double(samples) / Double(sampleRate))
+    }
+}
+
+extension Synthesizer {
+    /// Brings `stream` to the state after decoding `reference`. The primed state of the most recent
+    /// references is kept, so a voice used again does not pay for decoding its reference again.
+    func primeWithReference(_ stream: SpeechDecoderStream, _ reference: [[Int]]) throws {
+        if let primed = primedReferences.lookup(reference) {
+            stream.copyState(from: primed)
+            return
+        }
+        _ = try stream.push(reference)
+        let primed = decoder.makeStream()
+        primed.copyState(from: stream)
+        primedReferences.insert(reference, primed)
+    }
+}
+
+/// A small most-recently-used cache of decoder streams primed with reference codes.
+final class PrimedReferenceCache: @unchecked Sendable {
+    private let lock = NSLock()
+    private var entries: [(codes: [[Int]], stream: SpeechDecoderStream)] = []
+    let capacity: Int
+
+    init(capacity: Int) { self.capacity = capacity }
+
+    func lookup(_ codes: [[Int]]) -> SpeechDecoderStream? {
+        lock.lock()
+        defer { lock.unlock() }
+        guard let i = entries.firstIndex(where: { $0.codes == codes }) else { return nil }
+        let e = entries.remove(at: i)
+        entries.insert(e, at: 0)
+        return e.stream
+    }
+
+    func insert(_ codes: [[Int]], _ stream: SpeechDecoderStream) {
+        lock.lock()
+        defer { lock.unlock() }
+        entries.removeAll { $0.codes == codes }
+        entries.insert((codes, stream), at: 0)
+        if entries.count > capacity { entries.removeLast() }
     }
 }
 

@@ -88,6 +88,24 @@ final class SynthesizerCache: @unchecked Sendable {
         #expect(try await task.value == 3)
     }
 
+    @Test func reusedReferenceIsNotDecodedAgain() throws {
+        let g = try GoldenCase("tiny-eq", "clone_icl")
+        let synth = try Synthesizer(directory: fixturesDirectory.appendingPathComponent("checkpoints/tiny-eq/base").path,
+                                    backend: CPUBackend(threads: 2))
+        let (req, opts) = try request(for: g)
+        func once() throws -> [Float] {
+            var audio: [Float] = []
+            _ = try synth.run(req, options: opts) { audio += $0.samples }
+            return audio
+        }
+        let first = try once()
+        #expect(synth.primedReferences.lookup(req.voice!.referenceCodes!) != nil, "the primed state is kept")
+        let second = try once()
+        #expect(first == second, "a primed copy continues exactly like decoding the reference again")
+        let expected = try g.floats("output_wav")
+        #expect(zip(second, expected).map { abs($0 - $1) }.max()! < 1e-4)
+    }
+
     @Test func badRequestsFailTheStream() async throws {
         let synth = try SynthesizerCache.shared.synthesizer("tiny", "custom_voice")
         do {
