@@ -122,6 +122,7 @@ final class Qwen3Decoder: @unchecked Sendable {
         }
         s.ensure(rows: rows, g)
         let n = rows * g.hidden
+        let table = RotaryTable(rotary, start: start, rows: rows)
         for (li, layer) in layers.enumerated() {
             observe?(li, x)
             // Attention block.
@@ -132,8 +133,8 @@ final class Qwen3Decoder: @unchecked Sendable {
             backend.linear(layer.v, s.normed.pointer, s.v.pointer, rows: rows)
             backend.rmsNorm(s.q.pointer, weight: layer.qNorm, rows: rows * g.heads, dim: g.headDim, eps: g.eps)
             backend.rmsNorm(s.k.pointer, weight: layer.kNorm, rows: rows * g.kvHeads, dim: g.headDim, eps: g.eps)
-            backend.rope(s.q.pointer, rows: rows, heads: g.heads, start: start, rotary: rotary)
-            backend.rope(s.k.pointer, rows: rows, heads: g.kvHeads, start: start, rotary: rotary)
+            backend.rope(s.q.pointer, heads: g.heads, table: table)
+            backend.rope(s.k.pointer, heads: g.kvHeads, table: table)
             (cache.keys[li].pointer + start * g.kvDim).update(from: s.k.pointer, count: rows * g.kvDim)
             (cache.values[li].pointer + start * g.kvDim).update(from: s.v.pointer, count: rows * g.kvDim)
             backend.attention(q: s.q.pointer, k: cache.keys[li].pointer, v: cache.values[li].pointer, out: s.attn.pointer,

@@ -150,6 +150,7 @@ public final class SpeechDecoderStream: @unchecked Sendable {
         let xn = grow(&normed, n * h), qs = grow(&q, n * qDim), att = grow(&attn, n * qDim)
         let gs = grow(&gate, n * c.intermediateSize), us = grow(&up, n * c.intermediateSize)
         let proj = grow(&tmpA, n * h)
+        let table = RotaryTable(tr.rotary, start: position, rows: n)
         for (l, layer) in tr.layers.enumerated() {
             // Attention over the cached window plus the new rows; new keys/values go after the cache.
             growCache(l, rows: cached + n, kvDim: kvDim)
@@ -159,8 +160,8 @@ public final class SpeechDecoderStream: @unchecked Sendable {
             b.linear(layer.q, xn, qs, rows: n)
             b.linear(layer.k, xn, ks + cached * kvDim, rows: n)
             b.linear(layer.v, xn, vs + cached * kvDim, rows: n)
-            b.rope(qs, rows: n, heads: c.numAttentionHeads, start: position, rotary: tr.rotary)
-            b.rope(ks + cached * kvDim, rows: n, heads: c.numKeyValueHeads, start: position, rotary: tr.rotary)
+            b.rope(qs, heads: c.numAttentionHeads, table: table)
+            b.rope(ks + cached * kvDim, heads: c.numKeyValueHeads, table: table)
             b.attention(q: qs, k: ks, v: vs, out: att, rows: n, start: cached, heads: c.numAttentionHeads,
                         kvHeads: c.numKeyValueHeads, headDim: c.headDim, window: c.slidingWindow)
             b.linear(layer.o, att, proj, rows: n)

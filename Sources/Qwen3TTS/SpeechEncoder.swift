@@ -137,7 +137,8 @@ public final class SpeechEncoder: @unchecked Sendable {
         let rows = FloatBuffer(count: length * d)
         transpose(x.pointer, rows.pointer, rows: channels, cols: length)
         let scratch = MimiScratch(rows: length, e)
-        for layer in transformer { layer.forward(rows.pointer, rows: length, scratch, rotary: rotary, backend: backend) }
+        let table = RotaryTable(rotary, start: 0, rows: length)
+        for layer in transformer { layer.forward(rows.pointer, rows: length, scratch, table: table, backend: backend) }
         transpose(rows.pointer, x.pointer, rows: length, cols: d)
 
         // Downsample to 12.5 Hz: causal, but padded by repeating the edge frames (pad_mode="replicate").
@@ -239,15 +240,15 @@ private final class MimiLayer {
         eps = Float(e.normEps)
     }
 
-    func forward(_ x: UnsafeMutablePointer<Float>, rows: Int, _ s: MimiScratch, rotary: RotaryEmbedding, backend: Backend) {
+    func forward(_ x: UnsafeMutablePointer<Float>, rows: Int, _ s: MimiScratch, table: RotaryTable, backend: Backend) {
         let n = rows * hidden
         s.normed.pointer.update(from: x, count: n)
         backend.layerNorm(s.normed.pointer, weight: inNormW, bias: inNormB, rows: rows, dim: hidden, eps: eps)
         backend.linear(q, s.normed.pointer, s.q.pointer, rows: rows)
         backend.linear(k, s.normed.pointer, s.k.pointer, rows: rows)
         backend.linear(v, s.normed.pointer, s.v.pointer, rows: rows)
-        backend.rope(s.q.pointer, rows: rows, heads: heads, start: 0, rotary: rotary)
-        backend.rope(s.k.pointer, rows: rows, heads: kvHeads, start: 0, rotary: rotary)
+        backend.rope(s.q.pointer, heads: heads, table: table)
+        backend.rope(s.k.pointer, heads: kvHeads, table: table)
         // Full causal attention: in transformers 4.57.3 the eager/sdpa Mimi path builds its mask with
         // `create_causal_mask`, which ignores `sliding_window` (only flash-attention-2 would apply it).
         backend.attention(q: s.q.pointer, k: s.k.pointer, v: s.v.pointer, out: s.attn.pointer,

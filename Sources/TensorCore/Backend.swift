@@ -124,6 +124,24 @@ public struct RotaryEmbedding: Sendable {
     }
 }
 
+/// cos/sin of `rows` consecutive positions (each [rows, headDim/2]), computed once per forward
+/// pass and shared by every layer and by both queries and keys.
+public final class RotaryTable: @unchecked Sendable {
+    public let rows: Int
+    public let headDim: Int
+    public let cos: FloatBuffer
+    public let sin: FloatBuffer
+
+    public init(_ rotary: RotaryEmbedding, start: Int, rows: Int) {
+        self.rows = rows
+        headDim = rotary.headDim
+        let half = rotary.headDim / 2
+        cos = FloatBuffer(count: rows * half)
+        sin = FloatBuffer(count: rows * half)
+        for r in 0..<rows { rotary.fill(position: start + r, cos: cos.pointer + r * half, sin: sin.pointer + r * half) }
+    }
+}
+
 /// The operations the models need. All pointers are host memory; `rows` is the number of
 /// positions processed at once (1 when decoding, the prompt length when prefilling).
 public protocol Backend: AnyObject, Sendable {
@@ -131,8 +149,8 @@ public protocol Backend: AnyObject, Sendable {
     func linear(_ layer: Linear, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, rows: Int)
     /// In place, per row of `dim`: x = x · rsqrt(mean(x²) + eps) · weight (statistics in float32).
     func rmsNorm(_ x: UnsafeMutablePointer<Float>, weight: UnsafePointer<Float>, rows: Int, dim: Int, eps: Float)
-    /// In place, rotate-half RoPE on x[rows, heads, headDim]; row r is at position `start + r`.
-    func rope(_ x: UnsafeMutablePointer<Float>, rows: Int, heads: Int, start: Int, rotary: RotaryEmbedding)
+    /// In place, rotate-half RoPE on x[table.rows, heads, headDim] at the table's positions.
+    func rope(_ x: UnsafeMutablePointer<Float>, heads: Int, table: RotaryTable)
     /// Causal grouped-query attention. q/out: [rows, heads, headDim] at positions start..<start+rows;
     /// k/v: caches [capacity, kvHeads, headDim] filled for positions 0..<start+rows. `window` > 0 limits
     /// each query to its last `window` keys (itself included).
@@ -198,11 +216,10 @@ public final class ReferenceBackend: Backend {
         }
     }
 
-    public func rope(_ x: UnsafeMutablePointer<Float>, rows: Int, heads: Int, start: Int, rotary: RotaryEmbedding) {
-        let d = rotary.headDim, half = d / 2
-        var c = [Float](repeating: 0, count: half), s = c
-        for r in 0..<rows {
-            rotary.fill(position: start + r, cos: &c, sin: &s)
+    public func rope(_ x: UnsafeMutablePointer<Float>, heads: Int, table: RotaryTable) {
+        let d = table.headDim, half = d / 2
+        for r in 0..<table.rows {
+            let c = table.cos.pointer + r * half, s = table.sin.pointer + r * half
             for h in 0..<heads {
                 let p = x + (r * heads + h) * d
                 for i in 0..<half {

@@ -51,12 +51,8 @@ public final class CPUBackend: Backend, @unchecked Sendable {
         Kernels.rmsNorm(x, weight: weight, output: x, rows: rows, dim: dim, eps: eps)
     }
 
-    public func rope(_ x: UnsafeMutablePointer<Float>, rows: Int, heads: Int, start: Int, rotary: RotaryEmbedding) {
-        let half = rotary.headDim / 2
-        let table = UnsafeMutablePointer<Float>.allocate(capacity: 2 * rows * half)
-        defer { table.deallocate() }
-        for r in 0..<rows { rotary.fill(position: start + r, cos: table + r * half, sin: table + (rows + r) * half) }
-        Kernels.rope(x, cos: table, sin: table + rows * half, positions: rows, heads: heads, headDim: rotary.headDim)
+    public func rope(_ x: UnsafeMutablePointer<Float>, heads: Int, table: RotaryTable) {
+        Kernels.rope(x, cos: table.cos.pointer, sin: table.sin.pointer, positions: table.rows, heads: heads, headDim: table.headDim)
     }
 
     public func attention(q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>,

@@ -131,8 +131,8 @@ private final class OrderedBackend: Backend, @unchecked Sendable {
     func rmsNorm(_ x: UnsafeMutablePointer<Float>, weight: UnsafePointer<Float>, rows: Int, dim: Int, eps: Float) {
         r.rmsNorm(x, weight: weight, rows: rows, dim: dim, eps: eps)
     }
-    func rope(_ x: UnsafeMutablePointer<Float>, rows: Int, heads: Int, start: Int, rotary: RotaryEmbedding) {
-        r.rope(x, rows: rows, heads: heads, start: start, rotary: rotary)
+    func rope(_ x: UnsafeMutablePointer<Float>, heads: Int, table: RotaryTable) {
+        r.rope(x, heads: heads, table: table)
     }
     func attention(q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>,
                    rows: Int, start: Int, heads: Int, kvHeads: Int, headDim: Int, window: Int) {
