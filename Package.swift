@@ -1,17 +1,15 @@
 // swift-tools-version:6.0
 // Qwen3-TTS in Swift: library, command-line tool and (later) server.
+//
+// Builds with the Swift toolchain alone: no pkg-config, no -dev packages. Optional system
+// libraries (libsndfile for FLAC/MP3/Opus, libsoxr for resampling) are loaded at run time by
+// CRuntimeLibs when a feature needs them; large f32 products run on our own GEMM (CKernels).
 import PackageDescription
 
 // C kernels are always built optimized: a debug test run must not spend minutes in -O0 loops.
 // Per-function `target(...)` attributes plus runtime CPU checks pick AVX-512/AVX2/scalar paths,
 // so the binary stays portable across x86-64 machines (and arm64 takes the scalar/NEON path).
 let kernelFlags: [CSetting] = [.unsafeFlags(["-O3", "-fno-math-errno", "-ffp-contract=fast"])]
-
-#if os(macOS)
-let blasDependency: [Target.Dependency] = []
-#else
-let blasDependency: [Target.Dependency] = ["COpenBLAS"]
-#endif
 
 let package = Package(
     name: "Qwen3TTS",
@@ -25,25 +23,14 @@ let package = Package(
     ],
     targets: [
         .target(name: "CKernels", cSettings: kernelFlags, linkerSettings: [.linkedLibrary("m")]),
-        .systemLibrary(
-            name: "COpenBLAS",
-            pkgConfig: "openblas",
-            providers: [.apt(["libopenblas-dev"])]),
-        .target(name: "TensorCore", dependencies: ["CKernels"] + blasDependency),
-        .systemLibrary(
-            name: "CSndFile",
-            pkgConfig: "sndfile",
-            providers: [.apt(["libsndfile1-dev"]), .brew(["libsndfile"])]),
-        .systemLibrary(
-            name: "CSoxr",
-            pkgConfig: "soxr",
-            providers: [.apt(["libsoxr-dev"]), .brew(["libsoxr"])]),
-        .target(name: "AudioIO", dependencies: ["CSndFile", "CSoxr"]),
+        .target(name: "CRuntimeLibs", linkerSettings: [.linkedLibrary("dl", .when(platforms: [.linux]))]),
+        .target(name: "TensorCore", dependencies: ["CKernels"]),
+        .target(name: "AudioIO", dependencies: ["CRuntimeLibs"]),
         .target(name: "Qwen3TTS", dependencies: ["TensorCore", "AudioIO"]),
         .executableTarget(
             name: "qwen3-tts",
             dependencies: [
-                "Qwen3TTS", "TensorCore", "AudioIO",
+                "Qwen3TTS", "TensorCore", "AudioIO", "CRuntimeLibs",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .testTarget(name: "AudioIOTests", dependencies: ["AudioIO"]),

@@ -132,8 +132,11 @@ public enum AudioError: Error, CustomStringConvertible, Equatable, Sendable {
     case writeFailed(file: String, reason: String)
     /// Bad argument (sample rate, channel count, format) or resampler failure.
     case invalid(String)
+    /// A feature needs an optional system library that is not installed.
+    case missingLibrary(OptionalLibrary, feature: String)
 
     var isTooLong: Bool { if case .tooLong = self { true } else { false } }
+    var isMissingLibrary: Bool { if case .missingLibrary = self { true } else { false } }
 
     public var description: String {
         func s(_ x: Double) -> String { String(format: "%.2f", x) }
@@ -149,6 +152,8 @@ public enum AudioError: Error, CustomStringConvertible, Equatable, Sendable {
             return "reference audio '\(f)' is silent (peak \(p.isFinite ? s(p) : "-inf") dBFS)"
         case .writeFailed(let f, let r): return "cannot write audio to '\(f)': \(r)"
         case .invalid(let m): return m
+        case .missingLibrary(let lib, let feature):
+            return "\(feature) needs \(lib.name), which is not installed: \(lib.installHint)"
         }
     }
 }

@@ -39,7 +39,7 @@ public enum AudioIO {
                 // A valid WAV in an encoding the Swift reader leaves to libsndfile.
                 do {
                     return try SndFile.decode(data, name: name, maxSeconds: maxSeconds)
-                } catch let e as AudioError where e.isTooLong {
+                } catch let e as AudioError where e.isTooLong || e.isMissingLibrary {
                     throw e
                 } catch {
                     throw AudioError.unreadable(file: name, reason: "unsupported WAV encoding (\(unsupported.reason))")

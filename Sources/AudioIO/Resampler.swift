@@ -4,8 +4,12 @@
 // 48000 * in/out frames, flushes, and caps output at floor(n * out/in) + 1 frames; librosa then
 // zero-pads or trims to ceil(n * out/in). Each step is repeated here so lengths match exactly
 // and values match up to libsoxr build differences (SIMD/FFT engine), see the tests.
+//
+// libsoxr is loaded at run time: a reference at 24 kHz never needs it, and any other rate without
+// it fails with one line naming the package, rather than silently resampling differently from
+// the official implementation (which would change the x-vector and the reference codes).
 
-import CSoxr
+import CRuntimeLibs
 import Foundation
 
 public enum Resampler {
@@ -15,16 +19,19 @@ public enum Resampler {
         guard inputRate > 0, outputRate > 0 else { throw AudioError.invalid("sample rates must be positive (got \(inputRate) -> \(outputRate))") }
         guard channels > 0, samples.count % channels == 0 else { throw AudioError.invalid("sample count \(samples.count) is not a multiple of \(channels) channels") }
         if inputRate == outputRate { return samples }
+        guard let api = rl_soxr_load()?.pointee else {
+            throw AudioError.missingLibrary(.soxr, feature: "resampling audio from \(inputRate) Hz to \(outputRate) Hz")
+        }
 
         let inRate = Double(inputRate), outRate = Double(outputRate)
         let frames = samples.count / channels
-        var err: soxr_error_t?
-        var io = soxr_io_spec(SOXR_FLOAT32_I, SOXR_FLOAT32_I)
-        var quality = soxr_quality_spec(UInt(SOXR_HQ), 0)
-        guard let soxr = soxr_create(inRate, outRate, UInt32(channels), &err, &io, &quality, nil), err == nil else {
+        var err: rl_soxr_error?
+        var io = api.io_spec(Int32(RL_SOXR_FLOAT32_I), Int32(RL_SOXR_FLOAT32_I))
+        var quality = api.quality_spec(UInt(RL_SOXR_HQ), 0)
+        guard let soxr = api.create(inRate, outRate, UInt32(channels), &err, &io, &quality, nil), err == nil else {
             throw AudioError.invalid("libsoxr: \(err.map { String(cString: $0) } ?? "cannot create resampler")")
         }
-        defer { soxr_delete(soxr) }
+        defer { api.delete_(soxr) }
 
         // Same truncating size_t arithmetic as python-soxr's csoxr_divide_proc.
         let capacity = Int(Double(frames) * outRate / inRate) + 1
@@ -38,14 +45,14 @@ public enum Resampler {
                 // A nil `idone` makes soxr take the whole chunk (it buffers what it cannot use yet).
                 while start < frames {
                     let n = min(chunk, frames - start)
-                    err = soxr_process(soxr, input.baseAddress! + start * channels, n, nil,
-                                       output.baseAddress! + produced * channels, capacity - produced, &odone)
+                    err = api.process(soxr, input.baseAddress! + start * channels, n, nil,
+                                      output.baseAddress! + produced * channels, capacity - produced, &odone)
                     if let err { throw AudioError.invalid("libsoxr: \(String(cString: err))") }
                     produced += odone
                     start += n
                 }
                 // Flush: null input drains the filter tail.
-                err = soxr_process(soxr, nil, 0, nil, output.baseAddress! + produced * channels, capacity - produced, &odone)
+                err = api.process(soxr, nil, 0, nil, output.baseAddress! + produced * channels, capacity - produced, &odone)
                 if let err { throw AudioError.invalid("libsoxr: \(String(cString: err))") }
                 produced += odone
             }

@@ -27,6 +27,9 @@ public struct GenerationOptions: Sendable {
     /// Frame limit of the runaway guard; nil derives it from the text length, 0 disables it.
     public var frameBudget: Int?
     public var seed: UInt64
+    /// False never samples the end-of-speech code, so every run makes exactly the frames the
+    /// limits allow (benchmarks: comparable runs whatever the weights).
+    public var allowEndOfSpeech = true
 
     public init(talker: SamplingParameters, subtalker: SamplingParameters, repetitionPenalty: Double,
                 maxNewTokens: Int, frameBudget: Int? = nil, seed: UInt64 = 0) {
@@ -94,7 +97,8 @@ final class Generator {
         let cache = talker.makeCache(capacity: capacity)
         let scratch = DecoderScratch()
         let cpState = codePredictor.makeState()
-        let rules = TalkerLogitsRules(repetitionPenalty: o.repetitionPenalty, eosID: eosID, vocabSize: talker.config.vocabSize)
+        var rules = TalkerLogitsRules(repetitionPenalty: o.repetitionPenalty, eosID: eosID, vocabSize: talker.config.vocabSize)
+        if !o.allowEndOfSpeech { rules.minNewTokens = .max }
         var sampler = Sampler(seed: o.seed)
 
         let clock = ContinuousClock()

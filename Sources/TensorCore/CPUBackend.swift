@@ -1,5 +1,5 @@
 // The CPU backend: the C kernels (runtime-dispatched AVX-512 / AVX2 / portable) on a persistent
-// thread pool, with OpenBLAS sgemm for large f32 products.
+// thread pool, with the packed GEMM (gemm.c) for large f32 products.
 
 import Foundation
 
@@ -105,7 +105,7 @@ public final class CPUBackend: Backend, @unchecked Sendable {
         l.bias.withOptionalPointer { bias in
             Kernels.convTranspose1d(input: x, weight: l.weight.pointer, bias: bias, output: y, inChannels: l.inChannels,
                                     outChannels: l.outChannels, length: length, kernelSize: l.kernelSize, stride: l.stride,
-                                    workspace: ws)
+                                    workspace: ws, pool: pool)
         }
     }
 

@@ -15,6 +15,21 @@ public enum Kernels {
     /// The instruction set the kernels use: 0 portable C, 1 AVX2+FMA, 2 AVX-512.
     public static var isaLevel: Int { Int(ck_isa_level()) }
 
+    /// The CPU features found at run time, by name (x86-64; empty elsewhere), and whether each is
+    /// present. What the kernels use is `isaLevel`; the rest is reported for diagnostics.
+    public static var cpuFeatures: [(name: String, present: Bool)] {
+        #if arch(x86_64)
+        let f = ck_cpu_detect()
+        return [("AVX2+FMA", f.avx2_fma != 0), ("AVX-512", f.avx512 != 0), ("AVX512-BF16", f.avx512_bf16 != 0),
+                ("AVX512-VNNI", f.avx512_vnni != 0), ("AMX", f.amx != 0)]
+        #else
+        return []
+        #endif
+    }
+
+    /// The name of the kernel set in use.
+    public static var isaName: String { ["portable C", "AVX2+FMA", "AVX-512"][min(max(isaLevel, 0), 2)] }
+
     /// Caps the instruction set (tests and benchmarks); a negative value restores the detected
     /// one. Returns the level in effect.
     @discardableResult
@@ -53,13 +68,12 @@ public enum Kernels {
         ck_matvec_bf16(pool?.handle, weight, input, bias, output, Int32(rows), Int32(cols))
     }
 
-    /// From this many input rows on, `matmul` hands f32 work to BLAS sgemm. Below it the
-    /// weight-streaming kernel wins (measured at 2048x2048 on 2 cores: kernel 70-90 GFLOP/s for
-    /// m = 4...64 vs OpenBLAS 12-79; equal at m = 256).
+    /// From this many input rows on, `matmul` hands f32 work to the packed GEMM. Below it the
+    /// weight-streaming kernel wins (it reads each weight once per block of rows, no packing).
     public static let sgemmMinRows = 128
 
     /// `output[m, rows] = input[m, cols] · weight[rows, cols]^T + bias` (a Linear layer on m
-    /// positions). Uses the pool for small m and BLAS (its own threads) from `sgemmMinRows` on.
+    /// positions): the weight-streaming kernel for small m, the packed GEMM from `sgemmMinRows` on.
     public static func matmul(
         weight: UnsafePointer<Float>, input: UnsafePointer<Float>, bias: UnsafePointer<Float>? = nil,
         output: UnsafeMutablePointer<Float>, m: Int, rows: Int, cols: Int, pool: ThreadPool? = nil
@@ -68,8 +82,8 @@ public enum Kernels {
             ck_matmul_f32(pool?.handle, weight, input, bias, output, Int32(m), Int32(rows), Int32(cols))
             return
         }
-        BLAS.sgemm(transB: true, m: m, n: rows, k: cols, a: input, lda: cols, b: weight, ldb: cols,
-                   c: output, ldc: rows)
+        GEMM.sgemm(transB: true, m: m, n: rows, k: cols, a: input, lda: cols, b: weight, ldb: cols,
+                   c: output, ldc: rows, pool: pool)
         if let bias {
             for j in 0..<m { ck_add(output + j * rows, bias, output + j * rows, rows) }
         }
@@ -220,8 +234,8 @@ public enum Kernels {
     /// and zero padding `padLeft`/`padRight` (causal: `padLeft = (kernelSize-1)*dilation`, `padRight = 0`)
     /// into `output[outChannels, conv1dOutputLength(...)]`.
     ///
-    /// Depthwise convs run a direct loop on the pool; dense ones are im2col tiles + sgemm (BLAS
-    /// threads) and need `workspace` of `conv1dWorkspaceCount(...)` floats.
+    /// Depthwise convs run a direct loop on the pool; dense ones are im2col tiles + GEMM on the
+    /// pool and need `workspace` of `conv1dWorkspaceCount(...)` floats.
     public static func conv1d(
         input: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
         output: UnsafeMutablePointer<Float>, inChannels: Int, outChannels: Int, length: Int,
@@ -246,7 +260,8 @@ public enum Kernels {
             let w = weight + g * cog * rowsPerColumn
             let y = output + g * cog * tOut
             if isPointwise(kernelSize, stride, padLeft, padRight) {
-                BLAS.sgemm(m: cog, n: tOut, k: cig, a: w, lda: cig, b: x, ldb: length, beta: 1, c: y, ldc: tOut)
+                GEMM.sgemm(m: cog, n: tOut, k: cig, a: w, lda: cig, b: x, ldb: length, beta: 1, c: y, ldc: tOut,
+                           pool: pool)
                 continue
             }
             guard let workspace else { preconditionFailure("conv1d: workspace required (conv1dWorkspaceCount)") }
@@ -256,8 +271,8 @@ public enum Kernels {
                 let n = min(tile, tOut - t0)
                 ck_im2col(x, workspace, Int32(cig), Int32(length), Int32(kernelSize), Int32(stride),
                           Int32(dilation), Int32(padLeft), Int32(t0), Int32(n))
-                BLAS.sgemm(m: cog, n: n, k: rowsPerColumn, a: w, lda: rowsPerColumn, b: workspace, ldb: n,
-                           beta: 1, c: y + t0, ldc: tOut)
+                GEMM.sgemm(m: cog, n: n, k: rowsPerColumn, a: w, lda: rowsPerColumn, b: workspace, ldb: n,
+                           beta: 1, c: y + t0, ldc: tOut, pool: pool)
                 t0 += n
             }
         }
@@ -277,12 +292,12 @@ public enum Kernels {
     /// ConvTranspose1d (groups 1) on `input[inChannels, length]` with
     /// `weight[inChannels, outChannels, kernelSize]` into the full-length
     /// `output[outChannels, convTranspose1dOutputLength(...)]` (callers trim). Computed as
-    /// sgemm (`W^T · x` per column tile) plus an overlap-add; `workspace` holds
+    /// GEMM (`W^T · x` per column tile) plus an overlap-add; `workspace` holds
     /// `convTranspose1dWorkspaceCount(...)` floats.
     public static func convTranspose1d(
         input: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
         output: UnsafeMutablePointer<Float>, inChannels: Int, outChannels: Int, length: Int,
-        kernelSize: Int, stride: Int, workspace: UnsafeMutablePointer<Float>
+        kernelSize: Int, stride: Int, workspace: UnsafeMutablePointer<Float>, pool: ThreadPool? = nil
     ) {
         let tOut = convTranspose1dOutputLength(length: length, kernelSize: kernelSize, stride: stride)
         guard tOut > 0, outChannels > 0 else { return }
@@ -292,15 +307,15 @@ public enum Kernels {
         var t0 = 0
         while t0 < length {
             let n = min(tile, length - t0)
-            BLAS.sgemm(transA: true, m: rowsPerColumn, n: n, k: inChannels, a: weight, lda: rowsPerColumn,
-                       b: input + t0, ldb: length, c: workspace, ldc: n)
+            GEMM.sgemm(transA: true, m: rowsPerColumn, n: n, k: inChannels, a: weight, lda: rowsPerColumn,
+                       b: input + t0, ldb: length, c: workspace, ldc: n, pool: pool)
             ck_col2im_add(workspace, output, Int32(outChannels), Int32(kernelSize), Int32(stride),
                           Int32(t0), Int32(n), Int32(tOut))
             t0 += n
         }
     }
 
-    // Column tiles of about 4M floats (16 MB) bound the im2col scratch while keeping sgemm's N
+    // Column tiles of about 4M floats (16 MB) bound the im2col scratch while keeping the GEMM's N
     // large enough to run at full speed.
     static func columnTile(_ rowsPerColumn: Int, _ columns: Int) -> Int {
         min(max(columns, 1), max(64, (1 << 22) / max(rowsPerColumn, 1)))

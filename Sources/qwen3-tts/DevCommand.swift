@@ -1,4 +1,4 @@
-// `qwen3-tts dev ...`: developer tools (random checkpoints for tests and benchmarks).
+// `qwen3-tts dev ...`: developer tools (random checkpoints for tests and benchmarks, GEMM bench).
 
 import ArgumentParser
 import Foundation
@@ -8,7 +8,7 @@ struct DevCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "dev",
         abstract: "Developer tools.",
-        subcommands: [MakeCheckpoint.self, Inspect.self])
+        subcommands: [MakeCheckpoint.self, Inspect.self, GemmBenchCommand.self])
 
     struct MakeCheckpoint: ParsableCommand {
         static let configuration = CommandConfiguration(

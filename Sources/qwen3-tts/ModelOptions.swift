@@ -34,8 +34,10 @@ struct ModelOptions: ParsableArguments {
         if let model {
             do { return try ModelLocator.resolve(model) { log($0) } } catch let error as HubError { throw CLIError(error.description) }
         }
-        let cacheRoot = ProcessInfo.processInfo.environment["XDG_CACHE_HOME"].flatMap { $0.isEmpty ? nil : $0 }
-            ?? (NSHomeDirectory() + "/.cache")
+        let env = ProcessInfo.processInfo.environment
+        // $HOME first, as every XDG tool does (NSHomeDirectory reads the password database on Linux).
+        let home = env["HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? NSHomeDirectory()
+        let cacheRoot = env["XDG_CACHE_HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? (home + "/.cache")
         let dir = cacheRoot + "/qwen3-tts/builtin-tiny-custom-voice-v1"
         if !FileManager.default.fileExists(atPath: dir + "/speech_tokenizer/model.safetensors") {
             log("no --model given: making the built-in tiny test checkpoint (random weights) in \(dir)")
@@ -53,7 +55,9 @@ struct ModelOptions: ParsableArguments {
 
     func load() throws -> Qwen3TTSModel { try Qwen3TTSModel(directory: resolveDirectory(), backend: backend()) }
 
-    func loadSynthesizer() throws -> Synthesizer { try Synthesizer(directory: resolveDirectory(), backend: backend()) }
+    func loadSynthesizer(directory: String? = nil) throws -> Synthesizer {
+        try Synthesizer(directory: directory ?? resolveDirectory(), backend: backend())
+    }
 }
 
 /// The voice to clone: a reference recording (+ transcript for in-context cloning) or a saved voice file.

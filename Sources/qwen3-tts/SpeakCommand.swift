@@ -95,13 +95,14 @@ struct SpeakCommand: ParsableCommand {
     }
 }
 
+/// The run's figures, each labelled with its unit and what it covers.
 func summaryLine(_ s: SynthesisSummary) -> String {
-    let perFrame = s.frames > 0 ? 1000 * (s.talkerSeconds + s.codePredictorSeconds + s.decoderSeconds) / Double(s.frames) : 0
+    let n = Double(max(s.frames, 1))
+    let perFrame = { (seconds: Double) in String(format: "%.1f", seconds * 1e3 / n) }
     return String(format: """
-        %d frames (%.2f s of audio), stopped by %@; prompt %d positions; prefill %.3f s, talker %.3f s, \
-        code predictor %.3f s, decoder %.3f s (%.1f ms/frame); first audio after %@; total %.2f s, real-time factor %.2f
-        """, s.frames, s.audioSeconds, s.stopReason.rawValue, s.promptLength, s.prefillSeconds, s.talkerSeconds,
-        s.codePredictorSeconds, s.decoderSeconds, perFrame,
+        %d frames (%.2f s of audio), stopped by %@; prompt %d positions, prefill %.3f s; per frame: talker %@ ms,         code predictor %@ ms, decoder %@ ms; first audio after %@; total %.2f s; real-time factor %.2f         (total / audio, below 1 is faster than real time)
+        """, s.frames, s.audioSeconds, s.stopReason.rawValue, s.promptLength, s.prefillSeconds,
+        perFrame(s.talkerSeconds), perFrame(s.codePredictorSeconds), perFrame(s.decoderSeconds),
         s.timeToFirstAudio.map { String(format: "%.3f s", $0) } ?? "-", s.totalSeconds, s.realTimeFactor)
 }
 

@@ -449,24 +449,57 @@ private func forEachISALevel(_ body: (Int) -> Void) {
         expectClose(y.array, r.array, "convTranspose1d \(shape)")
     }
 
-    @Test func sgemmAllTransposes() {
+    /// The packed GEMM at every ISA level, threaded and not, against the naive reference: all
+    /// transposes, edge sizes around every micro-kernel width, padded strides, alpha/beta, NaN in
+    /// C with beta 0 (C must not be read), k = 0. Each element's error is bounded by float
+    /// rounding of its own terms: 1e-5 * (|alpha| * sum|a||b| + |beta * c|).
+    @Test func sgemmMatchesReferenceOverSweptShapes() {
         var rng = SplitMix(5)
-        let (m, n, k) = (7, 5, 9)
-        let a = rng.floats(m * k), b = rng.floats(k * n), c0 = rng.floats(m * n)
-        for (ta, tb) in [(false, false), (true, false), (false, true), (true, true)] {
-            // Store A as [k, m] when transposed, B as [n, k] when transposed.
-            let aStored = ta ? (0..<k * m).map { a[($0 % m) * k + $0 / m] } : a
-            let bStored = tb ? (0..<n * k).map { b[($0 % k) * n + $0 / k] } : b
-            let c = Buf(c0)
-            BLAS.sgemm(transA: ta, transB: tb, m: m, n: n, k: k, alpha: 2, a: aStored, lda: ta ? m : k,
-                       b: bStored, ldb: tb ? k : n, beta: 0.5, c: c.p, ldc: n)
-            var expected = [Float](repeating: 0, count: m * n)
-            for i in 0..<m { for j in 0..<n {
-                var s = 0.0
-                for l in 0..<k { s += Double(a[i * k + l]) * Double(b[l * n + j]) }
-                expected[i * n + j] = Float(2 * s + 0.5 * Double(c0[i * n + j]))
-            } }
-            expectClose(c.array, expected, "sgemm ta=\(ta) tb=\(tb)")
+        let pool = ThreadPool(threadCount: 2)
+        let sizes = [1, 2, 3, 5, 7, 8, 15, 16, 17, 31, 33, 48, 63, 65, 97, 129]
+        var shapes: [(Int, Int, Int)] = []
+        for _ in 0..<40 {
+            shapes.append((sizes[Int(rng.next() % UInt64(sizes.count))], sizes[Int(rng.next() % UInt64(sizes.count))],
+                           sizes[Int(rng.next() % UInt64(sizes.count))]))
+        }
+        shapes += [(1, 1, 1), (300, 70, 257), (70, 300, 513), (13, 1000, 9), (1000, 3, 40), (6, 64, 0), (200, 200, 300)]
+        forEachISALevel { level in
+            for (index, (m, n, k)) in shapes.enumerated() {
+                let ta = index % 2 == 1, tb = index % 4 >= 2
+                let pad = index % 3  // extra columns in every stored row
+                let (alpha, beta): (Float, Float) = [(1, 0), (2, 0.5), (1, 1), (-0.5, 0)][index % 4]
+                let lda = (ta ? m : k) + pad, ldb = (tb ? k : n) + pad, ldc = n + pad
+                let a = rng.floats((ta ? k : m) * lda), b = rng.floats((tb ? n : k) * ldb)
+                var c0 = rng.floats(m * ldc)
+                if beta == 0 { c0 = c0.map { _ in .nan } }
+                let expected = Buf(c0)
+                GEMM.sgemmReference(transA: ta, transB: tb, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
+                                    beta: beta, c: expected.p, ldc: ldc)
+                // sum_l |a_il| |b_lj|, the scale of each element's rounding error.
+                let magnitude = Buf<Float>(repeating: 0, m * ldc)
+                GEMM.sgemmReference(transA: ta, transB: tb, m: m, n: n, k: k, a: a.map(abs), lda: lda, b: b.map(abs), ldb: ldb,
+                                    c: magnitude.p, ldc: ldc)
+                for usePool in [false, true] {
+                    let c = Buf(c0)
+                    GEMM.sgemm(transA: ta, transB: tb, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
+                               beta: beta, c: c.p, ldc: ldc, pool: usePool ? pool : nil)
+                    var worst = 0.0
+                    for i in 0..<m {
+                        for j in 0..<n {
+                            let mag = Double(magnitude.p[i * ldc + j])
+                            let cTerm = beta == 0 ? 0 : abs(Double(beta) * Double(c0[i * ldc + j]))
+                            let bound = 1e-5 * (Double(abs(alpha)) * mag + cTerm) + 1e-30
+                            let err = abs(Double(c.p[i * ldc + j]) - Double(expected.p[i * ldc + j]))
+                            worst = max(worst, err.isNaN ? .infinity : err / bound)
+                        }
+                        // The padding columns of C are never written.
+                        for j in n..<ldc where !(c.p[i * ldc + j].isNaN && c0[i * ldc + j].isNaN) {
+                            #expect(c.p[i * ldc + j] == c0[i * ldc + j], "level \(level) m\(m) n\(n) k\(k): pad written")
+                        }
+                    }
+                    #expect(worst <= 1, "level \(level) ta=\(ta) tb=\(tb) m=\(m) n=\(n) k=\(k) pool=\(usePool): \(worst)x bound")
+                }
+            }
         }
     }
 
@@ -672,7 +705,8 @@ private func forEachISALevel(_ body: (Int) -> Void) {
             let kf = time(10) { ck_matmul_f32(pool.handle, wf.p, x.p, nil, y.p, Int32(m), Int32(rows), Int32(cols)) }
             let kb = time(10) { ck_matmul_bf16(pool.handle, wb.p, x.p, nil, y.p, Int32(m), Int32(rows), Int32(cols)) }
             let sg = time(10) {
-                BLAS.sgemm(transB: true, m: m, n: rows, k: cols, a: x.p, lda: cols, b: wf.p, ldb: cols, c: y.p, ldc: rows)
+                GEMM.sgemm(transB: true, m: m, n: rows, k: cols, a: x.p, lda: cols, b: wf.p, ldb: cols, c: y.p, ldc: rows,
+                           pool: pool)
             }
             print(String(format: "m=%3d 2048x2048 GFLOP/s: kernel f32 %6.1f  kernel bf16 %6.1f  sgemm %6.1f",
                          m, flops / kf / 1e9, flops / kb / 1e9, flops / sg / 1e9))
@@ -680,7 +714,6 @@ private func forEachISALevel(_ body: (Int) -> Void) {
     }
 
     @Test(.enabled(if: enabled)) func vocoderShapes() {
-        print("BLAS: \(BLAS.implementation)")
         let pool = ThreadPool(threadCount: 2)
         var rng = SplitMix(3)
         // (channels in, out, length, kernel, dilation, groups): codec decoder convs

@@ -19,11 +19,14 @@ extern "C" {
 // ---------------------------------------------------------------------------------------------
 // CPU features and dispatch
 
-/// CPU features detected at run time (x86-64: AVX2+FMA, AVX-512F/BW, AVX512-BF16). Zero elsewhere.
+/// CPU features detected at run time (x86-64: AVX2+FMA, AVX-512F/BW, AVX512-BF16, AVX512-VNNI,
+/// AMX tiles). Zero elsewhere.
 typedef struct {
     int avx2_fma;
     int avx512;
     int avx512_bf16;
+    int avx512_vnni;
+    int amx;
 } ck_cpu_features;
 
 ck_cpu_features ck_cpu_detect(void);
@@ -85,6 +88,45 @@ void ck_matmul_bf16(ck_pool *pool, const uint16_t *w, const float *x, const floa
                     int m, int rows, int cols);
 void ck_matmul_bf16_ref(ck_pool *pool, const uint16_t *w, const float *x, const float *bias,
                         float *y, int m, int rows, int cols);
+
+// ---------------------------------------------------------------------------------------------
+// Quantized weights (q8, q4): blocks of 32 weights along a row share one scale; weight = d * q.
+// The packed layout (groups of 4 rows interleaved per block, bf16 scales) is private to
+// quant.c; q8 is ~1.06 and q4 ~0.56 bytes per weight. Activations and accumulation stay float32.
+
+typedef enum { CK_Q8 = 8, CK_Q4 = 4 } ck_qformat;
+/// Bytes of the packed form of a [rows, cols] matrix (cols % 32 == 0), or 0 if unsupported.
+size_t ck_quant_size(ck_qformat f, int rows, int cols);
+/// Packs f32 weights (or bf16 bit patterns with the _bf16 variant) [rows, cols] into dst
+/// (ck_quant_size bytes, 64-byte aligned by the caller). Blocks of 32 along a row, one scale per
+/// block, codes rounded to nearest. Returns 0 on success, -1 if cols % 32 != 0 (or the format or
+/// shape is unsupported, or the bf16 variant cannot allocate its row buffer).
+int ck_quant_pack_f32(ck_qformat f, const float *w, int rows, int cols, void *dst);
+int ck_quant_pack_bf16(ck_qformat f, const uint16_t *w, int rows, int cols, void *dst);
+/// Dequantizes back to f32 [rows, cols] (for tests and quality measurement).
+void ck_quant_unpack(ck_qformat f, const void *packed, int rows, int cols, float *dst);
+/// y[m, rows] = x[m, cols] · dequant(W)^T + bias (bias may be NULL; pool may be NULL).
+/// m = 1 is the matvec.
+void ck_matmul_quant(ck_pool *pool, ck_qformat f, const void *packed, const float *x,
+                     const float *bias, float *y, int m, int rows, int cols);
+/// Naive: dequantizes each weight (float32) and sums in double.
+void ck_matmul_quant_ref(ck_pool *pool, ck_qformat f, const void *packed, const float *x,
+                         const float *bias, float *y, int m, int rows, int cols);
+
+// ---------------------------------------------------------------------------------------------
+// General matrix product (packed, cache-blocked; AVX-512 / AVX2+FMA / portable kernels).
+
+/// Row-major C[m, n] = alpha * op(A)[m, k] · op(B)[k, n] + beta * C. op(A) is A stored
+/// [m, lda >= k], or with trans_a A stored [k, lda >= m] (A^T); likewise op(B) is B stored
+/// [k, ldb >= n], or with trans_b B stored [n, ldb >= k]. C is [m, ldc >= n]. beta == 0 means
+/// C is not read (it may hold NaN); k == 0 or alpha == 0 gives C = beta * C. pool may be NULL.
+/// Safe to call concurrently (scratch memory is per OS thread, kept between calls).
+void ck_sgemm(ck_pool *pool, int trans_a, int trans_b, int m, int n, int k, float alpha,
+              const float *a, int lda, const float *b, int ldb, float beta, float *c, int ldc);
+/// The defining triple loop (float accumulation in k order).
+void ck_sgemm_ref(ck_pool *pool, int trans_a, int trans_b, int m, int n, int k, float alpha,
+                  const float *a, int lda, const float *b, int ldb, float beta, float *c,
+                  int ldc);
 
 // ---------------------------------------------------------------------------------------------
 // Normalization, position encoding, softmax. In-place use (y == x) is allowed here.

@@ -1,0 +1,41 @@
+// Single-precision GEMM on the project's own packed kernels (CKernels' gemm.c: AVX-512, AVX2 and
+// portable micro-kernels chosen at run time, threaded on our pool). Used where arithmetic
+// dominates: prefill with f32 weights, codec convolutions, speaker encoder; decode uses the
+// weight-streaming matvec kernels instead.
+
+import CKernels
+
+public enum GEMM {
+    /// Row-major `C = alpha * op(A) · op(B) + beta * C` with `op(A)` [m, k], `op(B)` [k, n], `C` [m, n].
+    ///
+    /// `lda`, `ldb`, `ldc` are the row strides of the matrices as stored (before `op`): for
+    /// `transA == false` A is stored [m, lda >= k]; for `transA == true` it is stored [k, lda >= m].
+    /// With `beta == 0`, C is not read. Threads on `pool` (inline when nil).
+    public static func sgemm(
+        transA: Bool = false, transB: Bool = false,
+        m: Int, n: Int, k: Int,
+        alpha: Float = 1,
+        a: UnsafePointer<Float>, lda: Int,
+        b: UnsafePointer<Float>, ldb: Int,
+        beta: Float = 0,
+        c: UnsafeMutablePointer<Float>, ldc: Int,
+        pool: ThreadPool? = nil
+    ) {
+        guard m > 0, n > 0 else { return }
+        precondition(lda >= (transA ? m : k) && ldb >= (transB ? k : n) && ldc >= n,
+                     "GEMM.sgemm: leading dimension smaller than the matrix width")
+        ck_sgemm(pool?.handle, transA ? 1 : 0, transB ? 1 : 0, Int32(m), Int32(n), Int32(k), alpha,
+                 a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+    }
+
+    /// The naive reference (a plain triple loop), for tests and benchmarks.
+    public static func sgemmReference(
+        transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int, alpha: Float = 1,
+        a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int, beta: Float = 0,
+        c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
+        guard m > 0, n > 0 else { return }
+        ck_sgemm_ref(nil, transA ? 1 : 0, transB ? 1 : 0, Int32(m), Int32(n), Int32(k), alpha,
+                     a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+    }
+}
