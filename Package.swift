@@ -26,7 +26,7 @@ let package = Package(
         .target(name: "CRuntimeLibs", linkerSettings: [.linkedLibrary("dl", .when(platforms: [.linux]))]),
         .target(name: "TensorCore", dependencies: ["CKernels"]),
         .target(name: "AudioIO", dependencies: ["CRuntimeLibs"]),
-        .target(name: "Qwen3TTS", dependencies: ["TensorCore", "AudioIO"]),
+        .target(name: "Qwen3TTS", dependencies: ["TensorCore", "AudioIO", "CRuntimeLibs"]),
         .executableTarget(
             name: "qwen3-tts",
             dependencies: [

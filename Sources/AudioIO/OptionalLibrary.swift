@@ -28,7 +28,12 @@ public struct OptionalLibrary: Sendable, Equatable, CustomStringConvertible {
         name: "OpenBLAS", purpose: "GEMM comparison in benchmarks only", debianPackage: "libopenblas0",
         homebrewFormula: "openblas", index: 2)
 
-    public static let all: [OptionalLibrary] = [.sndfile, .soxr, .openblas]
+    /// Downloading checkpoints from the Hugging Face hub (`--model owner/name`).
+    public static let curl = OptionalLibrary(
+        name: "libcurl", purpose: "downloading models from the Hugging Face hub", debianPackage: "libcurl4",
+        homebrewFormula: "curl", index: 3)
+
+    public static let all: [OptionalLibrary] = [.sndfile, .soxr, .curl, .openblas]
 
     /// Where it was loaded from, or nil when it is not installed (tries to load it once).
     public var loadedFrom: String? { rl_loaded_from(index).map { String(cString: $0) } }
@@ -41,6 +46,7 @@ public struct OptionalLibrary: Sendable, Equatable, CustomStringConvertible {
         case 0: rl_sndfile_load().flatMap { $0.pointee.version_string() }.map { String(cString: $0) }
         case 1: rl_soxr_load().flatMap { $0.pointee.version() }.map { String(cString: $0) }
         case 2: rl_openblas_load().flatMap { $0.pointee.get_config() }.map { String(cString: $0) }
+        case 3: nil
         default: nil
         }
     }

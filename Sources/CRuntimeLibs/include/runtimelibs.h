@@ -132,9 +132,39 @@ enum { RL_CBLAS_ROW_MAJOR = 101, RL_CBLAS_NO_TRANS = 111, RL_CBLAS_TRANS = 112 }
 const rl_openblas *_Nullable rl_openblas_load(void);
 
 // ---------------------------------------------------------------------------------------------
+// libcurl: HTTP(S) downloads of model files from the hub. Linking FoundationNetworking would tie
+// the binary to libcurl at load time (and a static build cannot link it at all), so the hub
+// client drives libcurl through this one call instead.
+
+/// Called for each response header line (status line included, CRLF stripped).
+typedef void (*rl_http_header_fn)(void *_Nullable user, const char *_Nonnull line, size_t length);
+/// Called with each piece of the body; returns 0 to continue, nonzero to abort the transfer.
+typedef int (*rl_http_body_fn)(void *_Nullable user, const char *_Nonnull data, size_t length);
+/// Called about once a second while the transfer runs (progress reports).
+typedef void (*rl_http_tick_fn)(void *_Nullable user);
+
+/// GET `url` with the given "Name: value" header lines, without following redirects, giving up
+/// after `idle_seconds` without progress. Returns 0 and sets *status on a complete exchange;
+/// otherwise returns libcurl's error code (-1 when libcurl is missing) with a message in
+/// `error` (at least 256 bytes). An abort requested by `body` returns 42.
+int rl_http_get(const char *_Nonnull url, const char *_Nonnull const *_Nullable headers, int n_headers,
+                long idle_seconds, void *_Nullable user, rl_http_header_fn _Nonnull on_header,
+                rl_http_body_fn _Nonnull on_body, rl_http_tick_fn _Nonnull on_tick, long *_Nonnull status,
+                char *_Nonnull error);
+
+enum {
+    RL_CURLE_COULDNT_RESOLVE_HOST = 6,
+    RL_CURLE_COULDNT_CONNECT = 7,
+    RL_CURLE_OPERATION_TIMEDOUT = 28,
+    RL_CURLE_SSL_CONNECT_ERROR = 35,
+    RL_CURLE_ABORTED_BY_CALLBACK = 42,
+    RL_CURLE_PEER_FAILED_VERIFICATION = 60,
+};
+
+// ---------------------------------------------------------------------------------------------
 
 /// The file name the library was loaded from (for diagnostics), or NULL when it was not loaded.
-/// `which`: 0 libsndfile, 1 libsoxr, 2 OpenBLAS. Loads it if that was not tried yet.
+/// `which`: 0 libsndfile, 1 libsoxr, 2 OpenBLAS, 3 libcurl. Loads it if that was not tried yet.
 const char *_Nullable rl_loaded_from(int which);
 
 #ifdef __cplusplus

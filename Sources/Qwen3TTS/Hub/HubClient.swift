@@ -1,12 +1,20 @@
-// Blocking HTTP for the hub on top of URLSession (FoundationNetworking on Linux). Redirects are
-// followed by hand rather than by URLSession so that the Range header of a resumed download
-// survives the hop from /resolve to the CDN, and the token does not: like huggingface_hub
-// (through requests/httpx), Authorization goes to the endpoint's host only.
+// Blocking HTTP for the hub on libcurl, loaded at run time (CRuntimeLibs): FoundationNetworking
+// would make libcurl a load-time dependency of the binary and cannot be linked statically.
+// Redirects are followed by hand so that the Range header of a resumed download survives the
+// hop from /resolve to the CDN, and the token does not: like huggingface_hub (through
+// requests/httpx), Authorization goes to the endpoint's host only.
 
+import CRuntimeLibs
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
+
+/// One HTTP response's status and headers (names matched case-insensitively).
+struct HTTPResponse: Sendable {
+    let url: URL?
+    let statusCode: Int
+    let headers: [String: String]
+
+    func value(forHTTPHeaderField name: String) -> String? { headers[name.lowercased()] }
+}
 
 /// The files listing of one revision: `GET /api/models/{repo}/revision/{revision}?blobs=true`
 /// (without `blobs=true` the hub leaves out sizes and hashes).
@@ -35,7 +43,7 @@ struct HubClient {
 
     struct Result {
         let url: URL
-        let response: HTTPURLResponse
+        let response: HTTPResponse
         /// The body when no sink took it (JSON, error pages).
         let body: Data
         var status: Int { response.statusCode }
@@ -43,7 +51,7 @@ struct HubClient {
 
     /// A sink factory gets the final response and returns where its body goes, or nil to keep
     /// the body in memory; it is never asked for redirect responses.
-    typealias SinkFactory = @Sendable (HTTPURLResponse) -> (@Sendable (Data) throws -> Void)?
+    typealias SinkFactory = @Sendable (HTTPResponse) -> (@Sendable (Data) throws -> Void)?
 
     func repoInfo(_ ref: RepoReference) throws -> RepoInfo {
         let url = try makeURL("/api/models/\(ref.id)/revision/\(escape(ref.revision, keeping: ""))?blobs=true")
@@ -75,14 +83,9 @@ struct HubClient {
     func get(_ url: URL, headers: [String: String] = [:], tick: () -> Void = {}, sink: SinkFactory? = nil) throws -> Result {
         var current = url
         for _ in 0...10 {
-            var request = URLRequest(url: current)
-            request.cachePolicy = .reloadIgnoringLocalCacheData
-            for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
-            request.setValue("qwen3-tts-swift", forHTTPHeaderField: "User-Agent")
-            if let token = settings.token, isEndpointHost(current) {
-                request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
-            }
-            let result = try perform(request, tick: tick, sink: sink)
+            var lines = headers.map { "\($0.key): \($0.value)" } + ["User-Agent: qwen3-tts-swift"]
+            if let token = settings.token, isEndpointHost(current) { lines.append("Authorization: Bearer \(token)") }
+            let result = try perform(current, headers: lines, tick: tick, sink: sink)
             guard (300..<400).contains(result.status), let location = result.response.value(forHTTPHeaderField: "Location") else {
                 return result
             }
@@ -94,25 +97,33 @@ struct HubClient {
         throw HubError.badResponse(url: url.absoluteString, reason: "too many redirects")
     }
 
-    private func perform(_ request: URLRequest, tick: () -> Void, sink: SinkFactory?) throws -> Result {
-        let exchange = Exchange(sink: sink)
-        let configuration = URLSessionConfiguration.ephemeral
-        configuration.urlCache = nil
-        configuration.timeoutIntervalForRequest = 60  // idle time, not total time
-        let queue = OperationQueue()
-        queue.maxConcurrentOperationCount = 1
-        let session = URLSession(configuration: configuration, delegate: exchange, delegateQueue: queue)
-        defer { session.finishTasksAndInvalidate() }
-        session.dataTask(with: request).resume()
-        while exchange.finished.wait(timeout: .now() + 1) == .timedOut { tick() }
-
-        let host = request.url?.host ?? "?"
-        if let error = exchange.sinkError { throw error }
-        if let error = exchange.transportError { throw HubError.network(host: host, message: Self.describe(error)) }
-        guard let response = exchange.response else {
-            throw HubError.network(host: host, message: "no HTTP response")
+    private func perform(_ url: URL, headers: [String], tick: () -> Void, sink: SinkFactory?) throws -> Result {
+        try withoutActuallyEscaping(tick) { tick in
+            let exchange = Exchange(url: url, makeSink: sink, tick: tick)
+            let user = Unmanaged.passUnretained(exchange).toOpaque()
+            var status = 0
+            var message = [CChar](repeating: 0, count: 512)
+            let rc = withCStrings(headers) { lines in
+                rl_http_get(url.absoluteString, lines, Int32(headers.count), 60, user,
+                            { user, line, length in Exchange.from(user).header(line, length) },
+                            { user, data, length in Exchange.from(user).body(data, length) },
+                            { user in Exchange.from(user).tick() }, &status, &message)
+            }
+            withExtendedLifetime(exchange) {}
+            let host = url.host ?? "?"
+            if let error = exchange.sinkError { throw error }
+            switch rc {
+            case 0: break
+            case -1:
+                throw HubError.network(host: host, message: "downloading needs libcurl, which is not installed: install libcurl4 "
+                                       + "(apt-get install libcurl4) or, on macOS, use the system's")
+            default:
+                let text = String(decoding: message.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+                throw HubError.network(host: host, message: Self.describe(Int(rc), text))
+            }
+            return Result(url: url, response: HTTPResponse(url: url, statusCode: status, headers: exchange.headers),
+                          body: exchange.body)
         }
-        return Result(url: request.url!, response: response, body: exchange.body)
     }
 
     private func isEndpointHost(_ url: URL) -> Bool {
@@ -133,63 +144,74 @@ struct HubClient {
         return text.addingPercentEncoding(withAllowedCharacters: allowed) ?? text
     }
 
-    /// URLError texts on Linux are bare codes; name the usual ones.
-    static func describe(_ error: Error) -> String {
-        guard let error = error as? URLError else { return "\(error.localizedDescription)" }
-        switch error.code {
-        case .cannotConnectToHost: return "connection refused"
-        case .cannotFindHost, .dnsLookupFailed: return "unknown host"
-        case .timedOut: return "timed out"
-        case .networkConnectionLost: return "connection lost"
-        case .notConnectedToInternet: return "no network"
-        case .secureConnectionFailed, .serverCertificateUntrusted, .serverCertificateHasBadDate:
-            return "TLS handshake failed"
-        default: return "URL error \(error.code.rawValue)"
+    /// libcurl's messages, with the usual failures named plainly.
+    static func describe(_ code: Int, _ message: String) -> String {
+        switch code {
+        case RL_CURLE_COULDNT_CONNECT: return "connection refused"
+        case RL_CURLE_COULDNT_RESOLVE_HOST: return "unknown host"
+        case RL_CURLE_OPERATION_TIMEDOUT: return "timed out"
+        case RL_CURLE_SSL_CONNECT_ERROR, RL_CURLE_PEER_FAILED_VERIFICATION: return "TLS handshake failed (\(message))"
+        default: return message.isEmpty ? "transfer failed (libcurl error \(code))" : message
         }
     }
 }
 
-/// The delegate of one request. Callbacks arrive on the session's serial queue; the caller's
-/// thread reads the outcome only after `finished` is signalled.
-private final class Exchange: NSObject, URLSessionDataDelegate, @unchecked Sendable {
-    let finished = DispatchSemaphore(value: 0)
+/// Runs `body` with the strings as a C array of C strings.
+private func withCStrings<T>(_ strings: [String], _ body: (UnsafePointer<UnsafePointer<CChar>>?) -> T) -> T {
+    let copies = strings.map { strdup($0)! }
+    defer { copies.forEach { free($0) } }
+    let pointers = copies.map { UnsafePointer($0) }
+    return pointers.withUnsafeBufferPointer { body($0.baseAddress) }
+}
+
+/// The state of one request, reached from libcurl's callbacks (all on the calling thread).
+private final class Exchange {
+    let url: URL
     private let makeSink: HubClient.SinkFactory?
+    private let onTick: () -> Void
     private var sink: (@Sendable (Data) throws -> Void)?
-    private(set) var response: HTTPURLResponse?
+    private(set) var status = 0
+    private(set) var headers: [String: String] = [:]
     private(set) var body = Data()
-    private(set) var transportError: Error?
     private(set) var sinkError: Error?
 
-    init(sink: HubClient.SinkFactory?) { makeSink = sink }
-
-    func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive response: URLResponse,
-                    completionHandler: @escaping (URLSession.ResponseDisposition) -> Void) {
-        if let http = response as? HTTPURLResponse {
-            self.response = http
-            if !(300..<400).contains(http.statusCode) { sink = makeSink?(http) }
-        }
-        completionHandler(.allow)
+    init(url: URL, makeSink: HubClient.SinkFactory?, tick: @escaping () -> Void) {
+        self.url = url
+        self.makeSink = makeSink
+        onTick = tick
     }
 
-    func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive data: Data) {
-        guard sinkError == nil else { return }
-        guard let sink else { body.append(data); return }
+    static func from(_ p: UnsafeMutableRawPointer?) -> Exchange { Unmanaged<Exchange>.fromOpaque(p!).takeUnretainedValue() }
+
+    func header(_ line: UnsafePointer<CChar>, _ length: Int) {
+        let text = String(decoding: UnsafeRawBufferPointer(start: line, count: length), as: UTF8.self)
+        if text.hasPrefix("HTTP/") {
+            // A new response (after an interim 1xx one): its status and headers only.
+            status = text.split(separator: " ").dropFirst().first.flatMap { Int($0) } ?? 0
+            headers = [:]
+        } else if text.isEmpty {
+            // End of the headers: the body of a final, non-redirect response goes to the sink.
+            if status >= 200 && !(300..<400).contains(status) {
+                sink = makeSink?(HTTPResponse(url: url, statusCode: status, headers: headers))
+            }
+        } else if let colon = text.firstIndex(of: ":") {
+            let name = text[..<colon].lowercased()
+            headers[name] = text[text.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+        }
+    }
+
+    func body(_ data: UnsafePointer<CChar>, _ length: Int) -> Int32 {
+        guard sinkError == nil else { return 1 }
+        let chunk = Data(bytes: data, count: length)
+        guard let sink else { body.append(chunk); return 0 }
         do {
-            try sink(data)
+            try sink(chunk)
+            return 0
         } catch {
             sinkError = error
-            dataTask.cancel()
+            return 1
         }
     }
 
-    func urlSession(_ session: URLSession, task: URLSessionTask, willPerformHTTPRedirection response: HTTPURLResponse,
-                    newRequest request: URLRequest, completionHandler: @escaping (URLRequest?) -> Void) {
-        completionHandler(nil)  // HubClient.get follows it
-    }
-
-    func urlSession(_ session: URLSession, task: URLSessionTask, didCompleteWithError error: Error?) {
-        if let error, sinkError == nil { transportError = error }
-        if response == nil, let http = task.response as? HTTPURLResponse { response = http }
-        finished.signal()
-    }
+    func tick() { onTick() }
 }

@@ -4,9 +4,6 @@
 // a truncated or corrupt download is never used.
 
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 
 struct HubDownload {
     let ref: RepoReference
@@ -171,7 +168,7 @@ struct HubDownload {
     }
 }
 
-/// Appends response bytes to the .incomplete file; runs on the URLSession queue while the
+/// Appends response bytes to the .incomplete file; runs in libcurl's callbacks while the
 /// caller's thread reads `position` for progress.
 private final class BlobWriter: @unchecked Sendable {
     private let fd: Int32
@@ -194,7 +191,7 @@ private final class BlobWriter: @unchecked Sendable {
     /// Where this response's body goes: a 206 must start where the file ends; a 200 is the whole
     /// file (the server ignored Range), so the partial content is dropped first. Anything else is
     /// an error page, kept in memory for the status check.
-    func sink(for response: HTTPURLResponse, resumingAt offset: Int64) -> (@Sendable (Data) throws -> Void)? {
+    func sink(for response: HTTPResponse, resumingAt offset: Int64) -> (@Sendable (Data) throws -> Void)? {
         switch response.statusCode {
         case 206 where (response.value(forHTTPHeaderField: "Content-Range") ?? "").hasPrefix("bytes \(offset)-"):
             return { try self.append($0) }

@@ -1,5 +1,5 @@
 // A small HTTP/1.1 server on 127.0.0.1 that answers the way the Hugging Face hub does for one
-// fake model repo, so the hub client is tested against real sockets and URLSession:
+// fake model repo, so the hub client is tested against real sockets and libcurl:
 //
 //   GET /api/models/{repo}/revision/{rev}      JSON listing {sha, siblings[{rfilename, size, blobId, lfs}]}
 //   GET|HEAD /{repo}/resolve/{rev}/{path}      small files: 200 with the content;
