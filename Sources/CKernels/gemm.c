@@ -1,52 +1,121 @@
 // General matrix product, Goto style. C is computed in micro-tiles of MR rows x NR columns whose
-// accumulators live in registers for a depth of KC. Operands are first copied ("packed") into
-// the exact order the micro-kernel reads them: A as slivers of MR rows ([k][MR]), B as slivers
-// of NR columns ([k][NR]). Packing turns every layout (transposed or not, any stride) into
-// unit-stride streams, and zero-pads the edges so the kernels need no scalar tails.
+// accumulators stay in registers for a depth of KC. The operands are first copied ("packed")
+// into the order the micro-kernel reads them: A as slivers of MR rows ([k][MR]), B as slivers of
+// NR columns ([k][NR]). Packing turns every layout (transposed or not, any stride) into
+// unit-stride streams and zero-pads the edges, so the kernels need no scalar tails.
 //
-// Cache plan (per thread): a sliver of A (MR x KC) stays in L1 while the kernel sweeps the
-// packed block of B (KC x NC, sized for L2); the packed panel of A (MC x KC) is read once per
-// block of B, from L2/L3. Loop nest: rows of A in panels of MC, depth in steps of KC (pack the
-// A panel), columns in blocks of NC (pack the B block), then MR x NR tiles.
+// Cache plan (per thread): a sliver of A (MR x KC) stays in L1 while the kernel sweeps a packed
+// block of B (KC x NC, about half of L2); the packed panel of A (MC x KC) is re-read once per
+// block of B, from L2/L3. Loops: rows in panels of MC, depth in passes of KC, columns in blocks
+// of NC, then MR x NR tiles.
+//
+// Two shapes skip a packing step that would cost more than it saves: with few columns (one
+// sliver of B) each A value is used once per pass, so the kernel reads A in place; with a few
+// rows and B as stored, B's rows are streamed once (gemm_small_m).
 //
 // Threads split C into independent row or column ranges (no barriers): each task packs what it
-// needs itself, which duplicates the packing of the operand that is shared, so we split the
-// dimension that duplicates the smaller one.
+// uses itself, which duplicates the packing of the shared operand, so we split the dimension
+// whose duplicate is smaller.
 #include "ck_internal.h"
 #include <pthread.h>
 #include <stdlib.h>
 
-// Depth of one pass (the kernel's accumulation length).
-#ifndef GEMM_KC
+// Depth of a pass (the kernel's accumulation length). Passes are balanced: k = 400 runs as
+// 2 x 200, not 384 + 16 (a shallow pass is mostly C traffic).
 #define GEMM_KC 384
-#endif
-// Columns of B per packed block: KC x NC floats should use about half of L2.
-#ifndef GEMM_NC
-#define GEMM_NC 480
-#endif
-// Rows of A per packed panel. Large, so B is packed once for most shapes; bounds the scratch.
-#ifndef GEMM_MC
+// Floats of packed B per block (KC x NC): about 0.7 MB, most of a 1 MB L2; a shallower pass
+// gets a wider block.
+#define GEMM_KC_NC (384 * 480)
+// Rows of A per packed panel: large, so B is packed once for most shapes; bounds the scratch.
 #define GEMM_MC 1536
-#endif
+// Floats per row of the source read in one go when packing from the layouts where a sliver is
+// a few floats of each of many rows (A^T, B as stored): runs of a few cache lines.
+#define GEMM_RUN_A 64
+#define GEMM_RUN_B 192
+// Kernel prefetch distance along packed B, in k steps.
+#define GEMM_PF_B 8
+// A sliver read in place by the kernel (no packing) when a task has at most this many columns.
+#define GEMM_DIRECT_N(nr) (nr)
+// Rows handled by gemm_small_m (B as stored).
+#define GEMM_SMALL_M 4
 
-// Packed sliver heights the kernels are built for: a short edge sliver is zero-padded up to the
-// next of these (so an m = 1 product does not run an MR-row kernel on padding).
-#define GEMM_MAXMR 16
-#define GEMM_MAXNV 4
+#define GEMM_MAXMR 8
+#define GEMM_MAXNV 3
 
-typedef void (*gemm_kernel_fn)(int kc, const float *pa, const float *pb, float *c, size_t ldc,
-                               int rows, int cols, float alpha, float beta);
-// Packs `w` lines (rows of op(A) or columns of op(B)) of depth kc into dst[k * sw + l], zeroing
-// lines w..sw-1. "lines" variant: line l is contiguous in k at src + l*ld (A as stored, B^T);
-// "cols" variant: element (l, k) is src[k*ld + l] (A^T, B as stored).
-typedef void (*gemm_pack_fn)(const float *src, size_t ld, int w, int sw, int kc, float *dst);
+// The micro-kernel: C[rows, cols] (rows <= MR, cols <= NR) = alpha * A_sliver · B_sliver + beta *
+// C over kc steps. Packed A: element (r, k) at a[k * MR + r]; in place ("direct"): at
+// a[r * ars + k * aks]. beta == 0 does not read C.
+typedef void (*gemm_kernel_fn)(int kc, const float *a, size_t ars, size_t aks, const float *pb,
+                               float *c, size_t ldc, int rows, int cols, float alpha, float beta);
+// Packing. A "line" is a row of op(A) or a column of op(B); a sliver of s lines is stored
+// [k][s]. pack_lines: line l is contiguous in k at src + l*ld (A as stored, B^T); packs one
+// sliver of w lines into dst[k * sw + l], zeroing lines w..sw-1.
+typedef void (*gemm_pack_lines_fn)(const float *src, size_t ld, int w, int sw, int kc, float *dst);
+// pack_cols: line l of step k is src[k*ld + l] (A^T, B as stored); packs `width` lines as
+// slivers of s (sliver i at dst + i*s*kc), the last, shorter one zero-padded to s_last lines.
+// Several slivers at once, row by row, so each row of src is read in a run of a few lines.
+typedef void (*gemm_pack_cols_fn)(const float *src, size_t ld, int width, int kc, int s,
+                                  int s_last, float *dst);
+
+typedef struct gemm_job gemm_job;
 
 typedef struct {
-    int mr, nr, vw;             // kernel rows, kernel columns, floats per vector
-    gemm_pack_fn pack_lines, pack_cols;
-    int pad_mr[GEMM_MAXMR + 1]; // packed height for an edge sliver of r rows
+    int mr, nr, vw; // kernel rows, kernel columns, floats per vector
+    gemm_pack_lines_fn pack_lines;
+    gemm_pack_cols_fn pack_cols;
+    // Packed height for an edge sliver of r rows: the next height a kernel is built for, so an
+    // m = 1 product does not run an MR-row kernel on padding.
+    int pad_mr[GEMM_MAXMR + 1];
     gemm_kernel_fn kern[GEMM_MAXMR + 1][GEMM_MAXNV + 1]; // [packed height][vectors of columns]
+    gemm_kernel_fn direct[GEMM_MAXNV + 1];               // MR rows of A in place; NULL: none
+    void (*small_m)(const gemm_job *g, int n0, int n1);
 } gemm_isa;
+
+struct gemm_job {
+    const gemm_isa *isa;
+    int trans_a, trans_b, m, n, k;
+    float alpha, beta;
+    const float *a, *b;
+    float *c;
+    size_t lda, ldb, ldc;
+    int kc, nc;         // depth of a pass, columns of a packed B block
+    int split_m, chunk; // tasks own rows (split_m) or columns [task*chunk, +chunk)
+};
+
+// ---------------------------------------------------------------------------------------------
+// Few rows, B as stored: each B value is used m times, so copying B into panels would cost more
+// than the arithmetic. B's rows are streamed once, in order (the prefetchers' favourite
+// pattern), into C rows accumulated in an L1-sized buffer. Plain C, compiled per ISA.
+
+#define SM_FLOATS 4096
+
+CK_INLINE void small_m_body(const gemm_job *g, int n0, int n1) {
+    float acc[SM_FLOATS];
+    const int m = g->m, jb = SM_FLOATS / m / 16 * 16;
+    for (int j0 = n0; j0 < n1; j0 += jb) {
+        const int nb = ck_min(jb, n1 - j0);
+        for (int i = 0; i < m * nb; i++) acc[i] = 0.0f;
+        for (int k = 0; k < g->k; k++) {
+            const float *br = g->b + (size_t)k * g->ldb + j0;
+            // Each row segment starts cold (rows are far apart): ask for a later one early.
+            if (k + 4 < g->k)
+                for (int j = 0; j < nb && j < 64; j += 16) __builtin_prefetch(br + 4 * g->ldb + j);
+            for (int i = 0; i < m; i++) {
+                const float av = g->trans_a ? g->a[(size_t)k * g->lda + i] : g->a[(size_t)i * g->lda + k];
+                float *ar = acc + i * nb;
+                for (int j = 0; j < nb; j++) ar[j] += av * br[j];
+            }
+        }
+        for (int i = 0; i < m; i++) {
+            float *cr = g->c + (size_t)i * g->ldc + j0;
+            const float *ar = acc + i * nb;
+            if (g->beta == 0.0f)
+                for (int j = 0; j < nb; j++) cr[j] = g->alpha * ar[j];
+            else
+                for (int j = 0; j < nb; j++) cr[j] = g->alpha * ar[j] + g->beta * cr[j];
+        }
+    }
+}
 
 // ---------------------------------------------------------------------------------------------
 // Portable: plain C the compiler vectorizes at whatever width the target has (SSE2, NEON).
@@ -70,9 +139,11 @@ CK_INLINE void kern_port(int kc, const float *pa, const float *pb, float *c, siz
 }
 
 #define PORT_KERN(MR)                                                                            \
-    static void kern_port_##MR(int kc, const float *pa, const float *pb, float *c, size_t ldc,  \
-                               int rows, int cols, float alpha, float beta) {                   \
-        kern_port(kc, pa, pb, c, ldc, rows, cols, alpha, beta, MR);                              \
+    static void kern_port_##MR(int kc, const float *a, size_t ars, size_t aks, const float *pb,  \
+                               float *c, size_t ldc, int rows, int cols, float alpha,            \
+                               float beta) {                                                     \
+        (void)ars, (void)aks;                                                                    \
+        kern_port(kc, a, pb, c, ldc, rows, cols, alpha, beta, MR);                               \
     }
 PORT_KERN(1)
 PORT_KERN(2)
@@ -85,23 +156,37 @@ static void pack_lines_port(const float *src, size_t ld, int w, int sw, int kc, 
         for (int l = w; l < sw; l++) dst[(size_t)k * sw + l] = 0.0f;
 }
 
-CK_INLINE void pack_cols_body(const float *src, size_t ld, int w, int sw, int kc, float *dst) {
+CK_INLINE void pack_cols_body(const float *src, size_t ld, int width, int kc, int s, int s_last,
+                              float *dst) {
+    int full = width / s, wl = width - full * s;
+    float *last = dst + (size_t)full * s * kc;
     for (int k = 0; k < kc; k++) {
-        const float *s = src + (size_t)k * ld;
-        float *d = dst + (size_t)k * sw;
-        for (int l = 0; l < w; l++) d[l] = s[l];
-        for (int l = w; l < sw; l++) d[l] = 0.0f;
+        const float *row = src + (size_t)k * ld;
+        for (int i = 0; i < full; i++) {
+            float *d = dst + ((size_t)i * kc + k) * s;
+            for (int l = 0; l < s; l++) d[l] = row[i * s + l];
+        }
+        if (wl) {
+            float *d = last + (size_t)k * s_last;
+            for (int l = 0; l < wl; l++) d[l] = row[full * s + l];
+            for (int l = wl; l < s_last; l++) d[l] = 0.0f;
+        }
     }
 }
-static void pack_cols_port(const float *src, size_t ld, int w, int sw, int kc, float *dst) {
-    pack_cols_body(src, ld, w, sw, kc, dst);
+
+static void pack_cols_port(const float *src, size_t ld, int width, int kc, int s, int s_last,
+                           float *dst) {
+    pack_cols_body(src, ld, width, kc, s, s_last, dst);
 }
 
-static gemm_isa isa_port = {
+static void small_m_port(const gemm_job *g, int n0, int n1) { small_m_body(g, n0, n1); }
+
+static const gemm_isa isa_port = {
     .mr = P_MR, .nr = P_NR, .vw = P_NR,
     .pack_lines = pack_lines_port, .pack_cols = pack_cols_port,
     .pad_mr = {0, 1, 2, 4, 4},
     .kern = {[1] = {[1] = kern_port_1}, [2] = {[1] = kern_port_2}, [4] = {[1] = kern_port_4}},
+    .small_m = small_m_port,
 };
 
 #if CK_X86
@@ -149,59 +234,91 @@ CK_TARGET_AVX2 static void pack_lines_x86(const float *src, size_t ld, int w, in
         for (int j = w; j < sw; j++) dst[(size_t)k * sw + j] = 0.0f;
 }
 
-CK_TARGET_AVX2 static void pack_cols_avx2(const float *src, size_t ld, int w, int sw, int kc,
-                                          float *dst) {
-    pack_cols_body(src, ld, w, sw, kc, dst);
+// The rows of src are far apart (often a page or more), so the hardware prefetchers see no
+// stream: each row also prefetches the same lines of the next group (the next `width`
+// columns), which the caller packs after kernel calls have hidden their latency.
+CK_TARGET_AVX2 static void pack_cols_avx2(const float *src, size_t ld, int width, int kc, int s,
+                                          int s_last, float *dst) {
+    for (int k = 0; k < kc; k++)
+        for (int l = 0; l < width; l += 16)
+            _mm_prefetch((const char *)(src + (size_t)k * ld + width + l), _MM_HINT_T0);
+    pack_cols_body(src, ld, width, kc, s, s_last, dst);
 }
 
-// Masked 512-bit copies: one load and one store per 16 floats whatever w and sw are.
-CK_TARGET_AVX512 static void pack_cols_avx512(const float *src, size_t ld, int w, int sw, int kc,
-                                              float *dst) {
+// Copies n (<= 16, may be <= 0) floats into d, zeroing d[n .. ns).
+CK_TARGET_AVX512 CK_INLINE void copy16_avx512(const float *src, float *d, int n, int ns) {
+    __mmask16 ml = n <= 0 ? 0 : (__mmask16)(0xFFFFu >> (16 - ck_min(n, 16)));
+    _mm512_mask_storeu_ps(d, (__mmask16)(0xFFFFu >> (16 - ns)), _mm512_maskz_loadu_ps(ml, src));
+}
+
+CK_TARGET_AVX512 static void pack_cols_avx512(const float *src, size_t ld, int width, int kc,
+                                              int s, int s_last, float *dst) {
+    int full = width / s, wl = width - full * s;
+    float *last = dst + (size_t)full * s * kc;
     for (int k = 0; k < kc; k++) {
-        const float *s = src + (size_t)k * ld;
-        float *d = dst + (size_t)k * sw;
-        for (int l = 0; l < sw; l += 16) {
-            int nl = ck_min(w - l, 16), ns = ck_min(sw - l, 16);
-            __mmask16 ml = nl <= 0 ? 0 : (__mmask16)(0xFFFFu >> (16 - nl));
-            __mmask16 ms = (__mmask16)(0xFFFFu >> (16 - ns));
-            _mm512_mask_storeu_ps(d + l, ms, _mm512_maskz_loadu_ps(ml, s + l));
+        const float *row = src + (size_t)k * ld;
+        for (int l = 0; l < width; l += 16)
+            _mm_prefetch((const char *)(row + width + l), _MM_HINT_T0);
+        if (s % 16 == 0) { // B slivers: whole aligned vectors
+            for (int i = 0; i < full; i++) {
+                float *d = dst + ((size_t)i * kc + k) * s;
+                for (int l = 0; l < s; l += 16)
+                    _mm512_store_ps(d + l, _mm512_loadu_ps(row + i * s + l));
+            }
+        } else if (s == 8) { // A slivers
+            for (int i = 0; i < full; i++)
+                _mm256_storeu_ps(dst + ((size_t)i * kc + k) * 8, _mm256_loadu_ps(row + i * 8));
+        } else {
+            for (int i = 0; i < full; i++) {
+                float *d = dst + ((size_t)i * kc + k) * s;
+                for (int l = 0; l < s; l += 16)
+                    copy16_avx512(row + i * s + l, d + l, s - l, ck_min(s - l, 16));
+            }
+        }
+        if (wl) {
+            float *d = last + (size_t)k * s_last;
+            for (int l = 0; l < s_last; l += 16)
+                copy16_avx512(row + full * s + l, d + l, wl - l, ck_min(s_last - l, 16));
         }
     }
 }
 
 // ---------------------------------------------------------------------------------------------
-// AVX-512 kernel: MR rows x NV vectors of 16 columns. The A value is broadcast straight from
-// memory into the FMA; B vectors are loaded once per k and reused MR times.
+// AVX-512 kernel: 8 rows x 3 vectors of 16 columns (24 accumulators of the 32 zmm registers).
+// Each A value is broadcast from memory and used for 3 FMAs; each B vector, loaded once per k,
+// for 8. Measured against 12x32, 14x32 and 6x64 on Skylake-SP: all within a few percent.
 
-#ifndef A5_MR
 #define A5_MR 8
-#endif
-#ifndef A5_NV
 #define A5_NV 3
-#endif
 
-CK_TARGET_AVX512 CK_INLINE void kern_avx512(int kc, const float *pa, const float *pb, float *c,
-                                            size_t ldc, int rows, int cols, float alpha,
-                                            float beta, const int MR, const int NV) {
+CK_TARGET_AVX512 CK_INLINE void kern_avx512(int kc, const float *a, size_t ars, size_t aks,
+                                            const float *pb, float *c, size_t ldc, int rows,
+                                            int cols, float alpha, float beta, const int MR,
+                                            const int NV, const int DIRECT) {
+    const size_t rs = DIRECT ? ars : 1, ks = DIRECT ? aks : (size_t)MR;
+    const int pf_a = DIRECT && ks != 1; // A^T in place: its rows are far apart
     __m512 acc[A5_MR][A5_NV];
     for (int r = 0; r < MR; r++)
         for (int v = 0; v < NV; v++) acc[r][v] = _mm512_setzero_ps();
     // C is needed only at the end: start its lines on their way now.
     for (int r = 0; r < rows; r++) {
-        _mm_prefetch((const char *)(c + (size_t)r * ldc), _MM_HINT_T0);
+        for (int v = 0; v < NV; v++) _mm_prefetch((const char *)(c + (size_t)r * ldc + 16 * v), _MM_HINT_T0);
         _mm_prefetch((const char *)(c + (size_t)r * ldc + 16 * NV - 1), _MM_HINT_T0);
     }
-    for (int k = 0; k < kc; k++, pa += MR, pb += 16 * NV) {
+    for (int k = 0; k < kc; k++, a += ks, pb += 16 * NV) {
+        // Packed B streams from L2; the hardware prefetcher alone leaves the kernel ~5% short.
+        for (int v = 0; v < NV; v++)
+            _mm_prefetch((const char *)(pb + 16 * (v + NV * GEMM_PF_B)), _MM_HINT_T0);
+        if (pf_a) _mm_prefetch((const char *)(a + 16 * ks), _MM_HINT_T0);
         __m512 b[A5_NV];
         for (int v = 0; v < NV; v++) b[v] = _mm512_load_ps(pb + 16 * v);
         for (int r = 0; r < MR; r++) {
-            __m512 a = _mm512_set1_ps(pa[r]);
-            for (int v = 0; v < NV; v++) acc[r][v] = _mm512_fmadd_ps(a, b[v], acc[r][v]);
+            __m512 av = _mm512_set1_ps(a[r * rs]);
+            for (int v = 0; v < NV; v++) acc[r][v] = _mm512_fmadd_ps(av, b[v], acc[r][v]);
         }
     }
     const __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
-    for (int r = 0; r < MR; r++) {
-        if (r >= rows) break;
+    for (int r = 0; r < MR && r < rows; r++) {
         float *cr = c + (size_t)r * ldc;
         for (int v = 0; v < NV; v++) {
             int n = ck_min(cols - 16 * v, 16);
@@ -213,35 +330,37 @@ CK_TARGET_AVX512 CK_INLINE void kern_avx512(int kc, const float *pa, const float
     }
 }
 
-#define A5_KERN(MR, NV)                                                                          \
-    CK_TARGET_AVX512 static void kern_avx512_##MR##_##NV(int kc, const float *pa,                \
-                                                         const float *pb, float *c, size_t ldc,  \
-                                                         int rows, int cols, float alpha,        \
-                                                         float beta) {                           \
-        kern_avx512(kc, pa, pb, c, ldc, rows, cols, alpha, beta, MR, NV);                        \
+#define A5_KERN(MR, NV, DIRECT, name)                                                            \
+    CK_TARGET_AVX512 static void name(int kc, const float *a, size_t ars, size_t aks,            \
+                                      const float *pb, float *c, size_t ldc, int rows, int cols, \
+                                      float alpha, float beta) {                                 \
+        kern_avx512(kc, a, ars, aks, pb, c, ldc, rows, cols, alpha, beta, MR, NV, DIRECT);       \
     }
-#if A5_NV == 4
-#define A5_KERNS(MR) A5_KERN(MR, 1) A5_KERN(MR, 2) A5_KERN(MR, 3) A5_KERN(MR, 4)
-#define A5_ROW_(MR) [MR] = {[1] = kern_avx512_##MR##_1, [2] = kern_avx512_##MR##_2,              \
-                            [3] = kern_avx512_##MR##_3, [4] = kern_avx512_##MR##_4}
-#elif A5_NV == 3
-#define A5_KERNS(MR) A5_KERN(MR, 1) A5_KERN(MR, 2) A5_KERN(MR, 3)
-#define A5_ROW_(MR) [MR] = {[1] = kern_avx512_##MR##_1, [2] = kern_avx512_##MR##_2,              \
-                            [3] = kern_avx512_##MR##_3}
-#else
-#define A5_KERNS(MR) A5_KERN(MR, 1) A5_KERN(MR, 2)
-#define A5_ROW_(MR) [MR] = {[1] = kern_avx512_##MR##_1, [2] = kern_avx512_##MR##_2}
-#endif
-#define A5_ROW(MR) A5_ROW_(MR)
+#define A5_KERNS(MR)                                                                             \
+    A5_KERN(MR, 1, 0, kern_avx512_##MR##_1)                                                      \
+    A5_KERN(MR, 2, 0, kern_avx512_##MR##_2) A5_KERN(MR, 3, 0, kern_avx512_##MR##_3)
+#define A5_ROW(MR) [MR] = {[1] = kern_avx512_##MR##_1, [2] = kern_avx512_##MR##_2,               \
+                           [3] = kern_avx512_##MR##_3}
 A5_KERNS(1)
 A5_KERNS(2)
 A5_KERNS(4)
-#if A5_MR > 8
 A5_KERNS(8)
-#endif
-#if A5_MR > 4
-A5_KERNS(A5_MR)
-#endif
+A5_KERN(8, 1, 1, kdir_avx512_1)
+A5_KERN(8, 2, 1, kdir_avx512_2)
+A5_KERN(8, 3, 1, kdir_avx512_3)
+
+CK_TARGET_AVX512 static void small_m_avx512(const gemm_job *g, int n0, int n1) {
+    small_m_body(g, n0, n1);
+}
+
+static const gemm_isa isa_avx512 = {
+    .mr = A5_MR, .nr = 16 * A5_NV, .vw = 16,
+    .pack_lines = pack_lines_x86, .pack_cols = pack_cols_avx512,
+    .pad_mr = {0, 1, 2, 4, 4, 8, 8, 8, 8},
+    .kern = {A5_ROW(1), A5_ROW(2), A5_ROW(4), A5_ROW(8)},
+    .direct = {[1] = kdir_avx512_1, [2] = kdir_avx512_2, [3] = kdir_avx512_3},
+    .small_m = small_m_avx512,
+};
 
 // ---------------------------------------------------------------------------------------------
 // AVX2 kernel: 6 rows x 2 vectors of 8 columns (12 accumulators of the 16 ymm registers).
@@ -249,25 +368,32 @@ A5_KERNS(A5_MR)
 #define A2_MR 6
 #define A2_NV 2
 
-CK_TARGET_AVX2 CK_INLINE void kern_avx2(int kc, const float *pa, const float *pb, float *c,
-                                        size_t ldc, int rows, int cols, float alpha, float beta,
-                                        const int MR, const int NV) {
+CK_TARGET_AVX2 CK_INLINE void kern_avx2(int kc, const float *a, size_t ars, size_t aks,
+                                        const float *pb, float *c, size_t ldc, int rows, int cols,
+                                        float alpha, float beta, const int MR, const int NV,
+                                        const int DIRECT) {
+    const size_t rs = DIRECT ? ars : 1, ks = DIRECT ? aks : (size_t)MR;
+    const int pf_a = DIRECT && ks != 1;
     __m256 acc[A2_MR][A2_NV];
     for (int r = 0; r < MR; r++)
         for (int v = 0; v < NV; v++) acc[r][v] = _mm256_setzero_ps();
-    for (int r = 0; r < rows; r++) _mm_prefetch((const char *)(c + (size_t)r * ldc), _MM_HINT_T0);
-    for (int k = 0; k < kc; k++, pa += MR, pb += 8 * NV) {
+    for (int r = 0; r < rows; r++) {
+        _mm_prefetch((const char *)(c + (size_t)r * ldc), _MM_HINT_T0);
+        _mm_prefetch((const char *)(c + (size_t)r * ldc + 8 * NV - 1), _MM_HINT_T0);
+    }
+    for (int k = 0; k < kc; k++, a += ks, pb += 8 * NV) {
+        _mm_prefetch((const char *)(pb + 8 * NV * GEMM_PF_B), _MM_HINT_T0);
+        if (pf_a) _mm_prefetch((const char *)(a + 16 * ks), _MM_HINT_T0);
         __m256 b[A2_NV];
         for (int v = 0; v < NV; v++) b[v] = _mm256_load_ps(pb + 8 * v);
         for (int r = 0; r < MR; r++) {
-            __m256 a = _mm256_broadcast_ss(pa + r);
-            for (int v = 0; v < NV; v++) acc[r][v] = _mm256_fmadd_ps(a, b[v], acc[r][v]);
+            __m256 av = _mm256_broadcast_ss(a + r * rs);
+            for (int v = 0; v < NV; v++) acc[r][v] = _mm256_fmadd_ps(av, b[v], acc[r][v]);
         }
     }
     const __m256 va = _mm256_set1_ps(alpha), vb = _mm256_set1_ps(beta);
     const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-    for (int r = 0; r < MR; r++) {
-        if (r >= rows) break;
+    for (int r = 0; r < MR && r < rows; r++) {
         float *cr = c + (size_t)r * ldc;
         for (int v = 0; v < NV; v++) {
             int n = cols - 8 * v;
@@ -284,43 +410,32 @@ CK_TARGET_AVX2 CK_INLINE void kern_avx2(int kc, const float *pa, const float *pb
     }
 }
 
-#define A2_KERN(MR, NV)                                                                          \
-    CK_TARGET_AVX2 static void kern_avx2_##MR##_##NV(int kc, const float *pa, const float *pb,   \
-                                                     float *c, size_t ldc, int rows, int cols,   \
-                                                     float alpha, float beta) {                  \
-        kern_avx2(kc, pa, pb, c, ldc, rows, cols, alpha, beta, MR, NV);                          \
+#define A2_KERN(MR, NV, DIRECT, name)                                                            \
+    CK_TARGET_AVX2 static void name(int kc, const float *a, size_t ars, size_t aks,              \
+                                    const float *pb, float *c, size_t ldc, int rows, int cols,   \
+                                    float alpha, float beta) {                                   \
+        kern_avx2(kc, a, ars, aks, pb, c, ldc, rows, cols, alpha, beta, MR, NV, DIRECT);         \
     }
-#define A2_KERNS(MR) A2_KERN(MR, 1) A2_KERN(MR, 2)
+#define A2_KERNS(MR) A2_KERN(MR, 1, 0, kern_avx2_##MR##_1) A2_KERN(MR, 2, 0, kern_avx2_##MR##_2)
 #define A2_ROW(MR) [MR] = {[1] = kern_avx2_##MR##_1, [2] = kern_avx2_##MR##_2}
 A2_KERNS(1)
 A2_KERNS(2)
 A2_KERNS(4)
 A2_KERNS(6)
+A2_KERN(6, 1, 1, kdir_avx2_1)
+A2_KERN(6, 2, 1, kdir_avx2_2)
 
-static gemm_isa isa_avx512 = {
-    .mr = A5_MR, .nr = 16 * A5_NV, .vw = 16,
-    .pack_lines = pack_lines_x86, .pack_cols = pack_cols_avx512,
-#if A5_MR == 8
-    .pad_mr = {0, 1, 2, 4, 4, 8, 8, 8, 8},
-#elif A5_MR == 12
-    .pad_mr = {0, 1, 2, 4, 4, 8, 8, 8, 8, 12, 12, 12, 12},
-#elif A5_MR == 14
-    .pad_mr = {0, 1, 2, 4, 4, 8, 8, 8, 8, 14, 14, 14, 14, 14, 14},
-#elif A5_MR == 6
-    .pad_mr = {0, 1, 2, 4, 4, 6, 6},
-#endif
-    .kern = {A5_ROW(1), A5_ROW(2), A5_ROW(4),
-#if A5_MR > 8
-             A5_ROW(8),
-#endif
-             A5_ROW(A5_MR)},
-};
+CK_TARGET_AVX2 static void small_m_avx2(const gemm_job *g, int n0, int n1) {
+    small_m_body(g, n0, n1);
+}
 
-static gemm_isa isa_avx2 = {
+static const gemm_isa isa_avx2 = {
     .mr = A2_MR, .nr = 8 * A2_NV, .vw = 8,
     .pack_lines = pack_lines_x86, .pack_cols = pack_cols_avx2,
     .pad_mr = {0, 1, 2, 4, 4, 6, 6},
     .kern = {A2_ROW(1), A2_ROW(2), A2_ROW(4), A2_ROW(6)},
+    .direct = {[1] = kdir_avx2_1, [2] = kdir_avx2_2},
+    .small_m = small_m_avx2,
 };
 #endif // CK_X86
 
@@ -360,33 +475,23 @@ static float *scratch_get(size_t floats) {
 // ---------------------------------------------------------------------------------------------
 // Driver.
 
-typedef struct {
-    const gemm_isa *isa;
-    int trans_a, trans_b, m, n, k;
-    float alpha, beta;
-    const float *a, *b;
-    float *c;
-    size_t lda, ldb, ldc;
-    int split_m, chunk; // tasks own rows (split_m) or columns [task*chunk, +chunk)
-} gemm_job;
-
 static int round_up(int x, int to) { return (x + to - 1) / to * to; }
 
 // Packed A panel floats, rounded to 64 bytes so the B block after it is aligned.
-static size_t panel_floats(const gemm_isa *I, int m, int k) {
-    size_t f = (size_t)ck_min(k, GEMM_KC) * round_up(ck_min(m, GEMM_MC), I->mr);
+static size_t panel_floats(const gemm_job *g, int m) {
+    size_t f = (size_t)g->kc * round_up(ck_min(m, GEMM_MC), g->isa->mr);
     return (f + 15) & ~(size_t)15;
 }
 
-static size_t block_floats(const gemm_isa *I, int n, int k) {
-    return (size_t)ck_min(k, GEMM_KC) * round_up(ck_min(n, GEMM_NC), I->nr);
+static size_t block_floats(const gemm_job *g, int n) {
+    return (size_t)g->kc * round_up(ck_min(n, g->nc), g->isa->nr);
 }
 
 // C[m0:m1, n0:n1] on the calling thread.
 static void gemm_range(const gemm_job *g, int m0, int m1, int n0, int n1) {
     const gemm_isa *I = g->isa;
-    size_t pa_floats = panel_floats(I, m1 - m0, g->k);
-    float *buf = scratch_get(pa_floats + block_floats(I, n1 - n0, g->k));
+    size_t pa_floats = panel_floats(g, m1 - m0);
+    float *buf = scratch_get(pa_floats + block_floats(g, n1 - n0));
     if (!buf) { // out of memory: the unblocked loops still give the right answer
         const float *a = g->a + (g->trans_a ? (size_t)m0 : (size_t)m0 * g->lda);
         const float *b = g->b + (g->trans_b ? (size_t)n0 * g->ldb : (size_t)n0);
@@ -397,42 +502,55 @@ static void gemm_range(const gemm_job *g, int m0, int m1, int n0, int n1) {
     }
     float *pa_buf = buf;
     float *pb_buf = buf + pa_floats;
+    const int ga = ck_max(1, GEMM_RUN_A / I->mr), gb = ck_max(1, GEMM_RUN_B / I->nr);
+    // One sliver of B: each A value is used once per pass, so whole slivers of A are read in
+    // place instead of being copied first.
+    const int direct = I->direct[1] && n1 - n0 <= GEMM_DIRECT_N(I->nr);
+    const size_t ars = g->trans_a ? 1 : g->lda, aks = g->trans_a ? g->lda : 1;
+    // Each sliver is packed right before its first use (A during the first block of columns, B
+    // during the first sliver of rows): its source reads overlap the kernels' arithmetic, and
+    // it is still in L1 for that first use.
     for (int ic = m0; ic < m1; ic += GEMM_MC) {
         int mcb = ck_min(GEMM_MC, m1 - ic);
-        for (int pc = 0; pc < g->k; pc += GEMM_KC) {
-            int kcb = ck_min(GEMM_KC, g->k - pc);
+        for (int pc = 0; pc < g->k; pc += g->kc) {
+            int kcb = ck_min(g->kc, g->k - pc);
             float beta = pc == 0 ? g->beta : 1.0f;
-            float *pa = pa_buf;
-            for (int ir = 0; ir < mcb; ir += I->mr) {
-                int mr = ck_min(I->mr, mcb - ir), h = I->pad_mr[mr];
-                if (g->trans_a)
-                    I->pack_cols(g->a + (size_t)pc * g->lda + ic + ir, g->lda, mr, h, kcb, pa);
-                else
-                    I->pack_lines(g->a + (size_t)(ic + ir) * g->lda + pc, g->lda, mr, h, kcb, pa);
-                pa += (size_t)h * kcb;
-            }
-            for (int jc = n0; jc < n1; jc += GEMM_NC) {
-                int ncb = ck_min(GEMM_NC, n1 - jc);
-                float *pb = pb_buf;
-                for (int jr = 0; jr < ncb; jr += I->nr) {
-                    int w = ck_min(I->nr, ncb - jr), sw = round_up(w, I->vw);
-                    if (g->trans_b)
-                        I->pack_lines(g->b + (size_t)(jc + jr) * g->ldb + pc, g->ldb, w, sw, kcb, pb);
-                    else
-                        I->pack_cols(g->b + (size_t)pc * g->ldb + jc + jr, g->ldb, w, sw, kcb, pb);
-                    pb += (size_t)sw * kcb;
-                }
-                pa = pa_buf;
+            for (int jc = n0; jc < n1; jc += g->nc) {
+                int ncb = ck_min(g->nc, n1 - jc);
+                float *pa = pa_buf;
                 for (int ir = 0; ir < mcb; ir += I->mr) {
                     int mr = ck_min(I->mr, mcb - ir), h = I->pad_mr[mr];
+                    const float *a_in = g->a + (size_t)(ic + ir) * ars + (size_t)pc * aks;
+                    int in_place = direct && mr == I->mr;
+                    if (jc == n0 && !in_place) {
+                        if (!g->trans_a) {
+                            I->pack_lines(a_in, g->lda, mr, h, kcb, pa);
+                        } else if (direct || ir % (ga * I->mr) == 0) {
+                            int width = direct ? mr : ck_min(ga * I->mr, mcb - ir);
+                            I->pack_cols(a_in, g->lda, width, kcb, I->mr, I->pad_mr[width % I->mr], pa);
+                        }
+                    }
                     float *c = g->c + (size_t)(ic + ir) * g->ldc + jc;
-                    pb = pb_buf;
+                    float *pb = pb_buf;
                     for (int jr = 0; jr < ncb; jr += I->nr) {
                         int w = ck_min(I->nr, ncb - jr), nv = (w + I->vw - 1) / I->vw;
-                        I->kern[h][nv](kcb, pa, pb, c + jr, g->ldc, mr, w, g->alpha, beta);
+                        if (ir == 0) {
+                            if (g->trans_b) {
+                                I->pack_lines(g->b + (size_t)(jc + jr) * g->ldb + pc, g->ldb, w,
+                                              nv * I->vw, kcb, pb);
+                            } else if (jr % (gb * I->nr) == 0) {
+                                int width = ck_min(gb * I->nr, ncb - jr);
+                                I->pack_cols(g->b + (size_t)pc * g->ldb + jc + jr, g->ldb, width,
+                                             kcb, I->nr, round_up(width % I->nr, I->vw), pb);
+                            }
+                        }
+                        if (in_place)
+                            I->direct[nv](kcb, a_in, ars, aks, pb, c + jr, g->ldc, mr, w, g->alpha, beta);
+                        else
+                            I->kern[h][nv](kcb, pa, 0, 0, pb, c + jr, g->ldc, mr, w, g->alpha, beta);
                         pb += (size_t)nv * I->vw * kcb;
                     }
-                    pa += (size_t)h * kcb;
+                    if (!direct) pa += (size_t)h * kcb;
                 }
             }
         }
@@ -445,8 +563,10 @@ static void gemm_task(void *ctx, int task, int thread) {
     int lo = task * g->chunk;
     if (g->split_m) {
         if (lo < g->m) gemm_range(g, lo, ck_min(g->m, lo + g->chunk), 0, g->n);
-    } else {
-        if (lo < g->n) gemm_range(g, 0, g->m, lo, ck_min(g->n, lo + g->chunk));
+    } else if (lo < g->n) {
+        int hi = ck_min(g->n, lo + g->chunk);
+        if (g->m <= GEMM_SMALL_M && !g->trans_b) g->isa->small_m(g, lo, hi);
+        else gemm_range(g, 0, g->m, lo, hi);
     }
 }
 
@@ -469,22 +589,26 @@ void ck_sgemm(ck_pool *pool, int trans_a, int trans_b, int m, int n, int k, floa
     }
     const gemm_isa *I = gemm_pick();
     gemm_job g = {I, trans_a, trans_b, m, n, k, alpha, beta, a, b, c,
-                  (size_t)lda, (size_t)ldb, (size_t)ldc, 0, n};
-    int threads = ck_pool_threads(pool);
-    double flops = 2.0 * m * n * k;
+                  (size_t)lda, (size_t)ldb, (size_t)ldc, 0, 0, 0, n};
+    // Equal passes, multiples of 8 for the 8x8 transposes.
+    int passes = (k + GEMM_KC - 1) / GEMM_KC;
+    g.kc = round_up((k + passes - 1) / passes, 8);
+    g.nc = ck_max(I->nr, GEMM_KC_NC / g.kc / I->nr * I->nr);
+    int small_m = m <= GEMM_SMALL_M && !trans_b;
     // Splitting rows re-packs B in every task, splitting columns re-packs A: split the dimension
-    // whose duplicate is smaller, as long as each part keeps whole kernel tiles.
-    int parts = threads;
-    if (threads > 1 && flops >= 4e6) {
-        g.split_m = m > n;
-        int len = g.split_m ? m : n, unit = g.split_m ? I->mr : I->nr;
-        g.chunk = round_up((len + parts - 1) / parts, unit);
+    // whose duplicate is smaller, in whole kernel tiles. Below ~2 MFLOP a fork/join costs more
+    // than it saves.
+    int threads = ck_pool_threads(pool), parts = 1;
+    if (threads > 1 && 2.0 * m * n * k >= 2e6) {
+        g.split_m = m > n && !small_m;
+        int len = g.split_m ? m : n, unit = g.split_m ? I->mr : small_m ? 16 : I->nr;
+        g.chunk = round_up((len + threads - 1) / threads, unit);
         parts = (len + g.chunk - 1) / g.chunk;
-    } else {
-        parts = 1;
     }
     if (parts <= 1) {
-        gemm_range(&g, 0, m, 0, n);
+        g.split_m = 0;
+        g.chunk = n;
+        gemm_task(&g, 0, 0);
         return;
     }
     ck_pool_run(pool, parts, gemm_task, &g);

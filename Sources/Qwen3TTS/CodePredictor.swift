@@ -18,6 +18,9 @@ final class CodePredictor: @unchecked Sendable {
 
     var codebooks: Int { heads.count }
 
+    /// Every matrix, for `Backend.prepare`.
+    var linearLayers: [Linear] { (projection.map { [$0] } ?? []) + heads + decoder.linearLayers }
+
     init(_ w: SafeTensorsCheckpoint, talker t: TalkerConfig) throws {
         let c = t.codePredictorConfig
         config = c

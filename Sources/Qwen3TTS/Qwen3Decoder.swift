@@ -106,6 +106,9 @@ final class Qwen3Decoder: @unchecked Sendable {
         rotary = RotaryEmbedding(headDim: g.headDim, theta: g.ropeTheta)
     }
 
+    /// Every matrix of the stack, for `Backend.prepare`.
+    var linearLayers: [Linear] { layers.flatMap { [$0.q, $0.k, $0.v, $0.o, $0.gate, $0.up, $0.down] } }
+
     func makeCache(capacity: Int) -> KVCache {
         KVCache(layers: geometry.layers, capacity: capacity, kvDim: geometry.kvDim)
     }

@@ -28,6 +28,8 @@ public final class Qwen3TTSModel: @unchecked Sendable {
         let weights = try SafeTensorsCheckpoint(directory: directory)
         talker = try Talker(weights, config: config.talkerConfig)
         codePredictor = try CodePredictor(weights, talker: config.talkerConfig)
+        // The backend converts the matrices to its storage format (e.g. q8) once, here.
+        for layer in talker.linearLayers + codePredictor.linearLayers { backend.prepare(layer) }
     }
 
     public var kind: ModelKind { config.ttsModelType }

@@ -29,6 +29,9 @@ public final class Talker: @unchecked Sendable {
 
     var hidden: Int { config.hiddenSize }
 
+    /// Every matrix, for `Backend.prepare` (the embedding tables are read a row at a time).
+    var linearLayers: [Linear] { [textFC1, textFC2, codecHead] + decoder.linearLayers }
+
     init(_ w: SafeTensorsCheckpoint, config c: TalkerConfig) throws {
         config = c
         let th = c.textHiddenSize

@@ -39,6 +39,9 @@ public final class FloatBuffer: @unchecked Sendable {
 public final class Linear: @unchecked Sendable {
     public let weight: Tensor
     public let bias: [Float]?
+    /// The backend's own form of `weight` (f32 widened, or quantized), set once by
+    /// `Backend.prepare` while the model loads, before any use; nil means "use `weight` as stored".
+    public internal(set) var prepared: PreparedWeight?
     public var outFeatures: Int { weight.shape[0] }
     public var inFeatures: Int { weight.shape[1] }
 
@@ -145,6 +148,9 @@ public final class RotaryTable: @unchecked Sendable {
 /// The operations the models need. All pointers are host memory; `rows` is the number of
 /// positions processed at once (1 when decoding, the prompt length when prefilling).
 public protocol Backend: AnyObject, Sendable {
+    /// Converts `layer`'s weight into this backend's storage format once, at load (the main
+    /// model's matrices only). Backends that compute on the stored weights do nothing.
+    func prepare(_ layer: Linear)
     /// y[rows, out] = x[rows, in] · Wᵀ (+ bias).
     func linear(_ layer: Linear, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, rows: Int)
     /// In place, per row of `dim`: x = x · rsqrt(mean(x²) + eps) · weight (statistics in float32).
@@ -182,6 +188,8 @@ public protocol Backend: AnyObject, Sendable {
 }
 
 extension Backend {
+    public func prepare(_ layer: Linear) {}
+
     /// Copies row `row` of an embedding table [rows, dim] (any float dtype) into `out` as Float32.
     public func embedding(_ table: Tensor, row: Int, into out: UnsafeMutablePointer<Float>) {
         let dim = table.shape[1]

@@ -5,47 +5,103 @@ import Foundation
 
 public final class CPUBackend: Backend, @unchecked Sendable {
     public let pool: ThreadPool
-    /// f16 weights are widened to f32 once, on first use (released checkpoints are bf16, so this is rare).
-    private var widened: [ObjectIdentifier: FloatBuffer] = [:]
-    private let lock = NSLock()
+    /// How `prepare` stores the main model's matrices (decode reads every one of them per frame).
+    public let weightFormat: WeightFormat
 
-    public init(threads: Int = ProcessInfo.processInfo.activeProcessorCount) {
+    public init(threads: Int = ProcessInfo.processInfo.activeProcessorCount, weights: WeightFormat = .bf16) {
         pool = ThreadPool(threadCount: threads)
+        weightFormat = weights
     }
+
+    /// f16 weights are always widened (no f16 kernel); bf16/f32 ones become `weightFormat`.
+    public func prepare(_ layer: Linear) {
+        guard layer.prepared == nil else { return }
+        let w = layer.weight
+        switch weightFormat {
+        case .q8, .q4:
+            if let q = QuantizedMatrix(w, format: weightFormat) { layer.prepared = .quantized(q); return }
+        case .f32:
+            if w.dtype != .f32 { layer.prepared = .f32(widen(w)) }
+            return
+        case .bf16:
+            break
+        }
+        if w.dtype == .f16 { layer.prepared = .f32(widen(w)) }
+    }
+
+    private func widen(_ w: Tensor) -> FloatBuffer {
+        let b = FloatBuffer(count: w.elementCount)
+        convertToFloat(dtype: w.dtype, src: w.data, dst: b.pointer, count: b.count)
+        return b
+    }
+
+    /// From this many rows on (prefill), a product runs on the packed GEMM over f32 weights
+    /// (bf16 and quantized ones are widened into a scratch matrix first): compute-bound work,
+    /// where the weight-streaming kernels would re-read the weights every four rows.
+    public static let gemmMinRows = 16
 
     public func linear(_ layer: Linear, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, rows: Int) {
         let (n, k) = (layer.outFeatures, layer.inFeatures)
         layer.bias.withOptionalPointer { bias in
-            switch layer.weight.dtype {
-            case .bf16:
-                let w = layer.weight.data.assumingMemoryBound(to: UInt16.self)
-                if rows == 1 {
-                    Kernels.matvecBF16(weight: w, input: x, bias: bias, output: y, rows: n, cols: k, pool: pool)
-                } else {
-                    Kernels.matmulBF16(weight: w, input: x, bias: bias, output: y, m: rows, rows: n, cols: k, pool: pool)
+            if rows >= Self.gemmMinRows, layer.weight.dtype != .f32 || layer.prepared != nil {
+                if case .f32(let w) = layer.prepared {
+                    Kernels.matmul(weight: w.pointer, input: x, bias: bias, output: y, m: rows, rows: n, cols: k, pool: pool)
+                    return
                 }
-            default:
-                let w = floatWeights(layer)
-                if rows == 1 {
-                    Kernels.matvec(weight: w, input: x, bias: bias, output: y, rows: n, cols: k, pool: pool)
+                widenLock.lock()
+                defer { widenLock.unlock() }
+                if widenScratch.count < n * k { widenScratch = FloatBuffer(count: n * k) }
+                let w = widenScratch.pointer
+                if case .quantized(let q) = layer.prepared {
+                    q.dequantize(into: w)
                 } else {
-                    Kernels.matmul(weight: w, input: x, bias: bias, output: y, m: rows, rows: n, cols: k, pool: pool)
+                    convertToFloat(dtype: layer.weight.dtype, src: layer.weight.data, dst: w, count: n * k)
+                }
+                GEMM.sgemm(transB: true, m: rows, n: n, k: k, a: x, lda: k, b: w, ldb: k, c: y, ldc: n, pool: pool)
+                if let bias { for r in 0..<rows { Kernels.add(y + r * n, bias, output: y + r * n, count: n) } }
+                return
+            }
+            switch layer.prepared {
+            case .quantized(let q):
+                Kernels.matmulQuant(q, input: x, bias: bias, output: y, m: rows, pool: pool)
+            case .f32(let w):
+                if rows == 1 {
+                    Kernels.matvec(weight: w.pointer, input: x, bias: bias, output: y, rows: n, cols: k, pool: pool)
+                } else {
+                    Kernels.matmul(weight: w.pointer, input: x, bias: bias, output: y, m: rows, rows: n, cols: k, pool: pool)
+                }
+            case nil:
+                switch layer.weight.dtype {
+                case .bf16:
+                    let w = layer.weight.data.assumingMemoryBound(to: UInt16.self)
+                    if rows == 1 {
+                        Kernels.matvecBF16(weight: w, input: x, bias: bias, output: y, rows: n, cols: k, pool: pool)
+                    } else {
+                        Kernels.matmulBF16(weight: w, input: x, bias: bias, output: y, m: rows, rows: n, cols: k, pool: pool)
+                    }
+                case .f32:
+                    let w = layer.weight.data.assumingMemoryBound(to: Float.self)
+                    if rows == 1 {
+                        Kernels.matvec(weight: w, input: x, bias: bias, output: y, rows: n, cols: k, pool: pool)
+                    } else {
+                        Kernels.matmul(weight: w, input: x, bias: bias, output: y, m: rows, rows: n, cols: k, pool: pool)
+                    }
+                default:
+                    // An f16 layer outside the main model (never prepared): widened per call.
+                    widenLock.lock()
+                    defer { widenLock.unlock() }
+                    if widenScratch.count < n * k { widenScratch = FloatBuffer(count: n * k) }
+                    convertToFloat(dtype: layer.weight.dtype, src: layer.weight.data, dst: widenScratch.pointer, count: n * k)
+                    Kernels.matmul(weight: widenScratch.pointer, input: x, bias: bias, output: y, m: rows, rows: n, cols: k,
+                                   pool: pool)
                 }
             }
         }
     }
 
-    private func floatWeights(_ layer: Linear) -> UnsafePointer<Float> {
-        if layer.weight.dtype == .f32 { return layer.weight.data.assumingMemoryBound(to: Float.self) }
-        lock.lock()
-        defer { lock.unlock() }
-        let key = ObjectIdentifier(layer)
-        if let w = widened[key] { return UnsafePointer(w.pointer) }
-        let w = FloatBuffer(count: layer.weight.elementCount)
-        convertToFloat(dtype: layer.weight.dtype, src: layer.weight.data, dst: w.pointer, count: w.count)
-        widened[key] = w
-        return UnsafePointer(w.pointer)
-    }
+    /// Widened weights for prefill products; one at a time per backend.
+    private var widenScratch = FloatBuffer(count: 0)
+    private let widenLock = NSLock()
 
     public func rmsNorm(_ x: UnsafeMutablePointer<Float>, weight: UnsafePointer<Float>, rows: Int, dim: Int, eps: Float) {
         Kernels.rmsNorm(x, weight: weight, output: x, rows: rows, dim: dim, eps: eps)

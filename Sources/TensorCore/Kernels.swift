@@ -97,6 +97,16 @@ public enum Kernels {
         ck_matmul_bf16(pool?.handle, weight, input, bias, output, Int32(m), Int32(rows), Int32(cols))
     }
 
+    /// `output[m, rows] = input[m, cols] · dequant(W)^T + bias` with block-quantized weights
+    /// (weight-streaming; m = 1 is the decode matvec).
+    public static func matmulQuant(
+        _ weight: QuantizedMatrix, input: UnsafePointer<Float>, bias: UnsafePointer<Float>? = nil,
+        output: UnsafeMutablePointer<Float>, m: Int, pool: ThreadPool? = nil
+    ) {
+        ck_matmul_quant(pool?.handle, weight.qformat, weight.data, input, bias, output, Int32(m), Int32(weight.rows),
+                        Int32(weight.cols))
+    }
+
     // MARK: Normalization and positions (in-place safe)
 
     /// RMSNorm of each of `rows` rows of length `dim`: `w * (x / sqrt(mean(x²) + eps))`.

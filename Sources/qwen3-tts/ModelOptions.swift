@@ -24,9 +24,14 @@ struct ModelOptions: ParsableArguments {
     var model: String?
 
     @Option(help: "Compute threads (default: all cores).") var threads: Int?
+    @Option(help: "Storage of the talker and code-predictor matrices: f32, bf16 (as stored, default), q8, q4.")
+    var weights: String = "bf16"
 
     func validate() throws {
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        if WeightFormat(rawValue: weights) == nil {
+            throw ValidationError("unknown --weights '\(weights)'; expected one of f32, bf16, q8, q4")
+        }
     }
 
     /// The folder to load: --model resolved locally or through the hub cache, or the built-in test checkpoint.
@@ -51,7 +56,10 @@ struct ModelOptions: ParsableArguments {
         return dir
     }
 
-    func backend() -> Backend { threads.map { CPUBackend(threads: $0) } ?? CPUBackend() }
+    func backend() -> Backend {
+        let format = WeightFormat(rawValue: weights) ?? .bf16
+        return threads.map { CPUBackend(threads: $0, weights: format) } ?? CPUBackend(weights: format)
+    }
 
     func load() throws -> Qwen3TTSModel { try Qwen3TTSModel(directory: resolveDirectory(), backend: backend()) }
 

@@ -52,13 +52,19 @@ final class ModelCache: @unchecked Sendable {
     static let shared = ModelCache()
     private var models: [String: Qwen3TTSModel] = [:]
     private let lock = NSLock()
-    /// `backend` is "reference" (naive loops) or "cpu" (the optimized kernels).
+    /// `backend` is "reference" (naive loops), "cpu" (the optimized kernels, bf16 weights as
+    /// stored) or "cpu-f32" (the kernels on weights widened to f32 at load).
     func model(_ structure: String, _ variant: String, backend: String = "cpu") throws -> Qwen3TTSModel {
         let dir = fixturesDirectory.appendingPathComponent("checkpoints/\(structure)/\(variant)").path
         lock.lock()
         defer { lock.unlock() }
         if let m = models[dir + "#" + backend] { return m }
-        let m = try Qwen3TTSModel(directory: dir, backend: backend == "cpu" ? CPUBackend(threads: 2) : ReferenceBackend())
+        let b: Backend = switch backend {
+        case "cpu": CPUBackend(threads: 2)
+        case "cpu-f32": CPUBackend(threads: 2, weights: .f32)
+        default: ReferenceBackend()
+        }
+        let m = try Qwen3TTSModel(directory: dir, backend: b)
         models[dir + "#" + backend] = m
         return m
     }
@@ -92,7 +98,7 @@ func request(for g: GoldenCase) throws -> (SpeechRequest, GenerationOptions) {
 
     /// Prompt embeddings, per-layer hidden states, logits and greedy codes against the official run,
     /// with the optimized CPU kernels and with the naive reference backend.
-    @Test(arguments: cases, ["cpu", "reference"])
+    @Test(arguments: cases, ["cpu", "cpu-f32", "reference"])
     func matchesOfficialGreedyRun(_ c: (String, String), _ backend: String) throws {
         let (structure, name) = c
         let g = try GoldenCase(structure, name)
@@ -128,7 +134,8 @@ func request(for g: GoldenCase) throws -> (SpeechRequest, GenerationOptions) {
             #expect(relativeError(layers[i] ?? [], try g.floats(name)) < tol, "\(name)")
         }
         #expect(relativeError(stepLogits[0] ?? [], try g.floats("talker_prefill_logits_last")) < tol, "prefill logits")
-        if let step1 = stepLogits[1] { #expect(relativeError(step1, try g.floats("talker_step1_logits")) < tol, "step 1 logits") }
+        let step1 = try #require(stepLogits[1], "no step 1 logits")
+        #expect(relativeError(step1, try g.floats("talker_step1_logits")) < tol, "step 1 logits")
         let expectedCP = try g.rows("cp_frame0_logits")
         #expect(cpLogits.count == expectedCP.count)
         for (k, (a, b)) in zip(cpLogits, expectedCP).enumerated() { #expect(relativeError(a, b) < tol, "code predictor logits \(k)") }

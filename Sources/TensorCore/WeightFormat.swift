@@ -1,0 +1,78 @@
+// How a backend stores the main model's matrices (talker, code predictor, their heads and the
+// text projection). Checkpoints ship bf16; decode time is the bytes of weights read per frame,
+// so fewer bytes per weight is the main speed lever, at a measured cost in accuracy (README).
+
+import CKernels
+
+/// Storage format of the main model's matrices.
+public enum WeightFormat: String, CaseIterable, Sendable, CustomStringConvertible {
+    /// Widened to float32 at load: 4 bytes per weight, the exact reference.
+    case f32
+    /// As stored in the checkpoint: 2 bytes per weight, exact (widening bf16 is lossless).
+    case bf16
+    /// 8-bit codes in blocks of 32 with a bf16 scale per block: about 1.06 bytes per weight.
+    case q8
+    /// 4-bit codes in blocks of 32 with a bf16 scale per block: about 0.56 bytes per weight.
+    case q4
+
+    public var description: String { rawValue }
+
+    var quantFormat: ck_qformat? {
+        switch self {
+        case .q8: CK_Q8
+        case .q4: CK_Q4
+        default: nil
+        }
+    }
+}
+
+/// A matrix [rows, cols] in a block-quantized format (CKernels' quant.c layout), 64-byte aligned.
+public final class QuantizedMatrix: @unchecked Sendable {
+    public let format: WeightFormat
+    public let rows: Int
+    public let cols: Int
+    public let byteCount: Int
+    let data: UnsafeMutableRawPointer
+
+    /// Packs f32 or bf16 weights; nil when the format cannot hold this shape (cols % 32 != 0) or
+    /// the dtype is not f32/bf16.
+    public init?(_ weight: Tensor, format: WeightFormat) {
+        guard let q = format.quantFormat, weight.shape.count == 2, weight.dtype == .bf16 || weight.dtype == .f32 else {
+            return nil
+        }
+        let (rows, cols) = (weight.shape[0], weight.shape[1])
+        let size = ck_quant_size(q, Int32(rows), Int32(cols))
+        guard size > 0 else { return nil }
+        self.format = format
+        self.rows = rows
+        self.cols = cols
+        byteCount = size
+        data = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 64)
+        let rc = weight.dtype == .bf16
+            ? ck_quant_pack_bf16(q, weight.data.assumingMemoryBound(to: UInt16.self), Int32(rows), Int32(cols), data)
+            : ck_quant_pack_f32(q, weight.data.assumingMemoryBound(to: Float.self), Int32(rows), Int32(cols), data)
+        precondition(rc == 0, "quant pack failed for a checked shape")
+    }
+
+    deinit { data.deallocate() }
+
+    var qformat: ck_qformat { format.quantFormat! }
+
+    /// The dequantized matrix (tests, quality measurement, prefill through the GEMM).
+    public func dequantize(into out: UnsafeMutablePointer<Float>) {
+        ck_quant_unpack(qformat, data, Int32(rows), Int32(cols), out)
+    }
+}
+
+/// A backend's prepared form of a Linear layer's weight (see `Backend.prepare`).
+public enum PreparedWeight: @unchecked Sendable {
+    case f32(FloatBuffer)
+    case quantized(QuantizedMatrix)
+
+    public var byteCount: Int {
+        switch self {
+        case .f32(let b): b.count * 4
+        case .quantized(let q): q.byteCount
+        }
+    }
+}
