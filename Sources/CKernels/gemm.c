@@ -9,9 +9,9 @@
 // block of B, from L2/L3. Loops: rows in panels of MC, depth in passes of KC, columns in blocks
 // of NC, then MR x NR tiles.
 //
-// Two shapes skip a packing step that would cost more than it saves: with few columns (one
-// sliver of B) each A value is used once per pass, so the kernel reads A in place; with a few
-// rows and B as stored, B's rows are streamed once (gemm_small_m).
+// Narrow shapes skip a packing step that would cost more than it saves: with one sliver of B
+// each A value is used once per pass, so the kernel reads A in place; and thin products (a few
+// rows, or a few columns with A^T as stored) stream the wide operand once (thin_body).
 //
 // Threads split C into independent row or column ranges (no barriers): each task packs what it
 // uses itself, which duplicates the packing of the shared operand, so we split the dimension
@@ -36,8 +36,22 @@
 #define GEMM_PF_B 8
 // A sliver read in place by the kernel (no packing) when a task has at most this many columns.
 #define GEMM_DIRECT_N(nr) (nr)
-// Rows handled by gemm_small_m (B as stored).
-#define GEMM_SMALL_M 4
+#ifndef GEMM_KC_DT
+#define GEMM_KC_DT 32
+#endif
+#ifndef GEMM_KC_DN
+#define GEMM_KC_DN 1024
+#endif
+#ifndef GEMM_PF_A
+#define GEMM_PF_A 32
+#endif
+// Thin products (thin_body) up to this many rows of C (B as stored) or columns (A^T as stored).
+#ifndef GEMM_THIN_M
+#define GEMM_THIN_M 4
+#endif
+#ifndef GEMM_THIN_N
+#define GEMM_THIN_N 16
+#endif
 
 #define GEMM_MAXMR 8
 #define GEMM_MAXNV 3
@@ -68,7 +82,7 @@ typedef struct {
     int pad_mr[GEMM_MAXMR + 1];
     gemm_kernel_fn kern[GEMM_MAXMR + 1][GEMM_MAXNV + 1]; // [packed height][vectors of columns]
     gemm_kernel_fn direct[GEMM_MAXNV + 1];               // MR rows of A in place; NULL: none
-    void (*small_m)(const gemm_job *g, int n0, int n1);
+    void (*thin)(const gemm_job *g, float *acc, int l0, int l1);
 } gemm_isa;
 
 struct gemm_job {
@@ -79,40 +93,63 @@ struct gemm_job {
     float *c;
     size_t lda, ldb, ldc;
     int kc, nc;         // depth of a pass, columns of a packed B block
+    int direct;         // A slivers read in place (see gemm_range)
+    int thin;           // 1: few rows, 2: few columns (see thin_body); tasks split L
     int split_m, chunk; // tasks own rows (split_m) or columns [task*chunk, +chunk)
 };
 
 // ---------------------------------------------------------------------------------------------
-// Few rows, B as stored: each B value is used m times, so copying B into panels would cost more
-// than the arithmetic. B's rows are streamed once, in order (the prefetchers' favourite
-// pattern), into C rows accumulated in an L1-sized buffer. Plain C, compiled per ISA.
+// Thin products: a few rows of C with B as stored, or a few columns of C with A^T as stored.
+// Either way one operand S is a wide row-major [k, L] matrix whose values are each used only a
+// few (s) times: packing it would cost more than the arithmetic, and reading it in kernel-sized
+// slivers makes hundreds of short strided streams the prefetchers cannot follow. Instead S is
+// streamed row after row in long runs, into s accumulator rows of L columns kept in an L1/L2
+// sized buffer; the few values of the other operand are scalars. Plain C, compiled per ISA.
+// thin == 1: out = C rows (s = m, S = B); thin == 2: out = C columns (s = n, S = A^T).
 
-#define SM_FLOATS 4096
+#define THIN_FLOATS 8192
+#define THIN_MAX 16
 
-CK_INLINE void small_m_body(const gemm_job *g, int n0, int n1) {
-    float acc[SM_FLOATS];
-    const int m = g->m, jb = SM_FLOATS / m / 16 * 16;
-    for (int j0 = n0; j0 < n1; j0 += jb) {
-        const int nb = ck_min(jb, n1 - j0);
-        for (int i = 0; i < m * nb; i++) acc[i] = 0.0f;
-        for (int k = 0; k < g->k; k++) {
-            const float *br = g->b + (size_t)k * g->ldb + j0;
-            // Each row segment starts cold (rows are far apart): ask for a later one early.
-            if (k + 4 < g->k)
-                for (int j = 0; j < nb && j < 64; j += 16) __builtin_prefetch(br + 4 * g->ldb + j);
-            for (int i = 0; i < m; i++) {
-                const float av = g->trans_a ? g->a[(size_t)k * g->lda + i] : g->a[(size_t)i * g->lda + k];
-                float *ar = acc + i * nb;
-                for (int j = 0; j < nb; j++) ar[j] += av * br[j];
+CK_INLINE void thin_body(const gemm_job *g, float *acc, int l0, int l1) {
+    const int rows = g->thin == 1, s = rows ? g->m : g->n;
+    const float *S = rows ? g->b : g->a;
+    const size_t lds = rows ? g->ldb : g->lda;
+    const int lb = THIN_FLOATS / s / 16 * 16;
+    for (int j0 = l0; j0 < l1; j0 += lb) {
+        const int nb = ck_min(lb, l1 - j0);
+        for (int i = 0; i < s * nb; i++) acc[i] = 0.0f;
+        for (int k = 0; k < g->k; k += 4) {
+            const int kn = ck_min(4, g->k - k);
+            const float *sr[4];
+            float x[THIN_MAX][4];
+            for (int u = 0; u < 4; u++) {
+                // Past the end: a zero coefficient on a valid row.
+                sr[u] = S + (size_t)(k + (u < kn ? u : 0)) * lds + j0;
+                for (int i = 0; i < s; i++) {
+                    size_t kk = (size_t)k + u;
+                    x[i][u] = u >= kn ? 0.0f
+                              : rows ? (g->trans_a ? g->a[kk * g->lda + i] : g->a[i * g->lda + kk])
+                                     : (g->trans_b ? g->b[i * g->ldb + kk] : g->b[kk * g->ldb + i]);
+                }
+            }
+            // Each row run starts cold (rows are far apart): ask for a later one early.
+            if (k + 8 < g->k)
+                for (int j = 0; j < nb && j < 128; j += 16) __builtin_prefetch(sr[0] + 8 * lds + j);
+            for (int i = 0; i < s; i++) {
+                float *ar = acc + (size_t)i * nb;
+                const float x0 = x[i][0], x1 = x[i][1], x2 = x[i][2], x3 = x[i][3];
+                for (int j = 0; j < nb; j++)
+                    ar[j] += x0 * sr[0][j] + x1 * sr[1][j] + x2 * sr[2][j] + x3 * sr[3][j];
             }
         }
-        for (int i = 0; i < m; i++) {
-            float *cr = g->c + (size_t)i * g->ldc + j0;
-            const float *ar = acc + i * nb;
+        for (int i = 0; i < s; i++) {
+            const float *ar = acc + (size_t)i * nb;
+            float *c = rows ? g->c + (size_t)i * g->ldc + j0 : g->c + (size_t)j0 * g->ldc + i;
+            const size_t step = rows ? 1 : g->ldc;
             if (g->beta == 0.0f)
-                for (int j = 0; j < nb; j++) cr[j] = g->alpha * ar[j];
+                for (int j = 0; j < nb; j++) c[j * step] = g->alpha * ar[j];
             else
-                for (int j = 0; j < nb; j++) cr[j] = g->alpha * ar[j] + g->beta * cr[j];
+                for (int j = 0; j < nb; j++) c[j * step] = g->alpha * ar[j] + g->beta * c[j * step];
         }
     }
 }
@@ -179,14 +216,14 @@ static void pack_cols_port(const float *src, size_t ld, int width, int kc, int s
     pack_cols_body(src, ld, width, kc, s, s_last, dst);
 }
 
-static void small_m_port(const gemm_job *g, int n0, int n1) { small_m_body(g, n0, n1); }
+static void thin_port(const gemm_job *g, float *acc, int l0, int l1) { thin_body(g, acc, l0, l1); }
 
 static const gemm_isa isa_port = {
     .mr = P_MR, .nr = P_NR, .vw = P_NR,
     .pack_lines = pack_lines_port, .pack_cols = pack_cols_port,
     .pad_mr = {0, 1, 2, 4, 4},
     .kern = {[1] = {[1] = kern_port_1}, [2] = {[1] = kern_port_2}, [4] = {[1] = kern_port_4}},
-    .small_m = small_m_port,
+    .thin = thin_port,
 };
 
 #if CK_X86
@@ -296,7 +333,9 @@ CK_TARGET_AVX512 CK_INLINE void kern_avx512(int kc, const float *a, size_t ars, 
                                             int cols, float alpha, float beta, const int MR,
                                             const int NV, const int DIRECT) {
     const size_t rs = DIRECT ? ars : 1, ks = DIRECT ? aks : (size_t)MR;
-    const int pf_a = DIRECT && ks != 1; // A^T in place: its rows are far apart
+    // A^T read in place: hundreds of rows each advance by a few floats per sliver, too many
+    // streams for the hardware prefetchers; fetch each row's line for a later sliver.
+    const int pf_a = DIRECT && ks != 1;
     __m512 acc[A5_MR][A5_NV];
     for (int r = 0; r < MR; r++)
         for (int v = 0; v < NV; v++) acc[r][v] = _mm512_setzero_ps();
@@ -309,7 +348,7 @@ CK_TARGET_AVX512 CK_INLINE void kern_avx512(int kc, const float *a, size_t ars, 
         // Packed B streams from L2; the hardware prefetcher alone leaves the kernel ~5% short.
         for (int v = 0; v < NV; v++)
             _mm_prefetch((const char *)(pb + 16 * (v + NV * GEMM_PF_B)), _MM_HINT_T0);
-        if (pf_a) _mm_prefetch((const char *)(a + 16 * ks), _MM_HINT_T0);
+        if (pf_a) _mm_prefetch((const char *)(a + GEMM_PF_A), _MM_HINT_T0);
         __m512 b[A5_NV];
         for (int v = 0; v < NV; v++) b[v] = _mm512_load_ps(pb + 16 * v);
         for (int r = 0; r < MR; r++) {
@@ -349,8 +388,8 @@ A5_KERN(8, 1, 1, kdir_avx512_1)
 A5_KERN(8, 2, 1, kdir_avx512_2)
 A5_KERN(8, 3, 1, kdir_avx512_3)
 
-CK_TARGET_AVX512 static void small_m_avx512(const gemm_job *g, int n0, int n1) {
-    small_m_body(g, n0, n1);
+CK_TARGET_AVX512 static void thin_avx512(const gemm_job *g, float *acc, int l0, int l1) {
+    thin_body(g, acc, l0, l1);
 }
 
 static const gemm_isa isa_avx512 = {
@@ -359,7 +398,7 @@ static const gemm_isa isa_avx512 = {
     .pad_mr = {0, 1, 2, 4, 4, 8, 8, 8, 8},
     .kern = {A5_ROW(1), A5_ROW(2), A5_ROW(4), A5_ROW(8)},
     .direct = {[1] = kdir_avx512_1, [2] = kdir_avx512_2, [3] = kdir_avx512_3},
-    .small_m = small_m_avx512,
+    .thin = thin_avx512,
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -383,7 +422,7 @@ CK_TARGET_AVX2 CK_INLINE void kern_avx2(int kc, const float *a, size_t ars, size
     }
     for (int k = 0; k < kc; k++, a += ks, pb += 8 * NV) {
         _mm_prefetch((const char *)(pb + 8 * NV * GEMM_PF_B), _MM_HINT_T0);
-        if (pf_a) _mm_prefetch((const char *)(a + 16 * ks), _MM_HINT_T0);
+        if (pf_a) _mm_prefetch((const char *)(a + GEMM_PF_A), _MM_HINT_T0);
         __m256 b[A2_NV];
         for (int v = 0; v < NV; v++) b[v] = _mm256_load_ps(pb + 8 * v);
         for (int r = 0; r < MR; r++) {
@@ -425,8 +464,8 @@ A2_KERNS(6)
 A2_KERN(6, 1, 1, kdir_avx2_1)
 A2_KERN(6, 2, 1, kdir_avx2_2)
 
-CK_TARGET_AVX2 static void small_m_avx2(const gemm_job *g, int n0, int n1) {
-    small_m_body(g, n0, n1);
+CK_TARGET_AVX2 static void thin_avx2(const gemm_job *g, float *acc, int l0, int l1) {
+    thin_body(g, acc, l0, l1);
 }
 
 static const gemm_isa isa_avx2 = {
@@ -435,7 +474,7 @@ static const gemm_isa isa_avx2 = {
     .pad_mr = {0, 1, 2, 4, 4, 6, 6},
     .kern = {A2_ROW(1), A2_ROW(2), A2_ROW(4), A2_ROW(6)},
     .direct = {[1] = kdir_avx2_1, [2] = kdir_avx2_2},
-    .small_m = small_m_avx2,
+    .thin = thin_avx2,
 };
 #endif // CK_X86
 
@@ -503,9 +542,7 @@ static void gemm_range(const gemm_job *g, int m0, int m1, int n0, int n1) {
     float *pa_buf = buf;
     float *pb_buf = buf + pa_floats;
     const int ga = ck_max(1, GEMM_RUN_A / I->mr), gb = ck_max(1, GEMM_RUN_B / I->nr);
-    // One sliver of B: each A value is used once per pass, so whole slivers of A are read in
-    // place instead of being copied first.
-    const int direct = I->direct[1] && n1 - n0 <= GEMM_DIRECT_N(I->nr);
+    const int direct = g->direct;
     const size_t ars = g->trans_a ? 1 : g->lda, aks = g->trans_a ? g->lda : 1;
     // Each sliver is packed right before its first use (A during the first block of columns, B
     // during the first sliver of rows): its source reads overlap the kernels' arithmetic, and
@@ -561,12 +598,21 @@ static void gemm_task(void *ctx, int task, int thread) {
     (void)thread;
     const gemm_job *g = ctx;
     int lo = task * g->chunk;
-    if (g->split_m) {
+    if (g->thin) {
+        int len = g->thin == 1 ? g->n : g->m;
+        if (lo >= len) return;
+        float *acc = scratch_get(THIN_FLOATS);
+        if (acc) {
+            g->isa->thin(g, acc, lo, ck_min(len, lo + g->chunk));
+            return;
+        }
+        // out of memory: fall through to the packed path (which has its own fallback)
+        if (g->thin == 1) gemm_range(g, 0, g->m, lo, ck_min(len, lo + g->chunk));
+        else gemm_range(g, lo, ck_min(len, lo + g->chunk), 0, g->n);
+    } else if (g->split_m) {
         if (lo < g->m) gemm_range(g, lo, ck_min(g->m, lo + g->chunk), 0, g->n);
     } else if (lo < g->n) {
-        int hi = ck_min(g->n, lo + g->chunk);
-        if (g->m <= GEMM_SMALL_M && !g->trans_b) g->isa->small_m(g, lo, hi);
-        else gemm_range(g, 0, g->m, lo, hi);
+        gemm_range(g, 0, g->m, lo, ck_min(g->n, lo + g->chunk));
     }
 }
 
@@ -588,26 +634,33 @@ void ck_sgemm(ck_pool *pool, int trans_a, int trans_b, int m, int n, int k, floa
         return;
     }
     const gemm_isa *I = gemm_pick();
-    gemm_job g = {I, trans_a, trans_b, m, n, k, alpha, beta, a, b, c,
-                  (size_t)lda, (size_t)ldb, (size_t)ldc, 0, 0, 0, n};
+    gemm_job g = {.isa = I, .trans_a = trans_a, .trans_b = trans_b, .m = m, .n = n, .k = k,
+                  .alpha = alpha, .beta = beta, .a = a, .b = b, .c = c,
+                  .lda = (size_t)lda, .ldb = (size_t)ldb, .ldc = (size_t)ldc};
+    // One sliver of B: each A value is used once per pass, so whole slivers of A are read in
+    // place instead of being copied first. In place, A^T is best read in shallow passes (few
+    // rows at a time, each read along its length: streams the prefetchers can follow), A in
+    // deep ones (long runs of each row).
+    g.direct = I->direct[1] && n <= GEMM_DIRECT_N(I->nr);
+    int kc_max = !g.direct ? GEMM_KC : trans_a ? GEMM_KC_DT : GEMM_KC_DN;
     // Equal passes, multiples of 8 for the 8x8 transposes.
-    int passes = (k + GEMM_KC - 1) / GEMM_KC;
+    int passes = (k + kc_max - 1) / kc_max;
     g.kc = round_up((k + passes - 1) / passes, 8);
     g.nc = ck_max(I->nr, GEMM_KC_NC / g.kc / I->nr * I->nr);
-    int small_m = m <= GEMM_SMALL_M && !trans_b;
+    g.thin = m <= GEMM_THIN_M && !trans_b ? 1 : n <= GEMM_THIN_N && trans_a ? 2 : 0;
     // Splitting rows re-packs B in every task, splitting columns re-packs A: split the dimension
-    // whose duplicate is smaller, in whole kernel tiles. Below ~2 MFLOP a fork/join costs more
-    // than it saves.
+    // whose duplicate is smaller, in whole kernel tiles (thin products: the long dimension).
+    // Below ~2 MFLOP a fork/join costs more than it saves.
     int threads = ck_pool_threads(pool), parts = 1;
+    g.split_m = g.thin ? g.thin == 2 : m > n;
+    int len = g.split_m ? m : n;
+    int unit = g.thin ? 16 : g.split_m ? I->mr : I->nr;
     if (threads > 1 && 2.0 * m * n * k >= 2e6) {
-        g.split_m = m > n && !small_m;
-        int len = g.split_m ? m : n, unit = g.split_m ? I->mr : small_m ? 16 : I->nr;
         g.chunk = round_up((len + threads - 1) / threads, unit);
         parts = (len + g.chunk - 1) / g.chunk;
     }
     if (parts <= 1) {
-        g.split_m = 0;
-        g.chunk = n;
+        g.chunk = len;
         gemm_task(&g, 0, 0);
         return;
     }

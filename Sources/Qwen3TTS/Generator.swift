@@ -30,6 +30,9 @@ public struct GenerationOptions: Sendable {
     /// False never samples the end-of-speech code, so every run makes exactly the frames the
     /// limits allow (benchmarks: comparable runs whatever the weights).
     public var allowEndOfSpeech = true
+    /// Teacher forcing (quality measurement): frame t takes these codes instead of sampling, while
+    /// the logits are still computed and observed. Frames beyond the list are sampled as usual.
+    public var forcedFrames: [[Int]]? = nil
 
     public init(talker: SamplingParameters, subtalker: SamplingParameters, repetitionPenalty: Double,
                 maxNewTokens: Int, frameBudget: Int? = nil, seed: UInt64 = 0) {
@@ -116,7 +119,8 @@ final class Generator {
         while true {
             var processed = logits
             rules.apply(to: &processed, history: history)
-            let c0 = sampler.choose(&processed, o.talker)
+            let forced = o.forcedFrames.flatMap { frames.count < $0.count ? $0[frames.count] : nil }
+            let c0 = forced?[0] ?? sampler.choose(&processed, o.talker)
             history.append(c0)
             if c0 == eosID { stop = .eos; break }
             if history.count >= o.maxNewTokens { stop = .maxNewTokens; break }
@@ -129,8 +133,9 @@ final class Generator {
             let code0Embedding = talker.codecEmbedding(c0, backend: backend)
             var subLogits: [[Float]] = []
             let rest = try codePredictor.predict(pastHidden: hidden, code0Embedding: code0Embedding, state: cpState,
-                                                 backend: backend) { _, l in
+                                                 backend: backend) { k, l in
                 if observeStep != nil { subLogits.append(l) }
+                if let forced { return forced[k + 1] }
                 return sampler.choose(&l, o.subtalker)
             }
             cpSeconds += (clock.now - t0).seconds

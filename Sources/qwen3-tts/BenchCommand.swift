@@ -106,11 +106,8 @@ struct BenchCommand: ParsableCommand {
                      best.realTimeFactor, best.totalSeconds, best.audioSeconds, report.peakRSSMegabytes))
     }
 
-    /// About 60 prompt positions with the CustomVoice layout.
-    static let defaultText = """
-        The quick brown fox jumps over the lazy dog, while the early train rolls slowly into the station \
-        and a light rain begins to fall on the quiet town.
-        """
+    /// A sentence of about 20 words (about 60 prompt positions with the CustomVoice layout).
+    static let defaultText = "The quick brown fox jumps over the lazy dog, while the early train rolls into the station."
 }
 
 /// Peak resident set size of this process, in MB.
