@@ -20,37 +20,58 @@
 #include <pthread.h>
 #include <stdlib.h>
 
+// Blocking and thresholds, measured on a 2-core Skylake-SP (32 KB L1, 1 MB L2 per core) against
+// OpenBLAS; the -D overrides exist for such measurements.
+//
 // Depth of a pass (the kernel's accumulation length). Passes are balanced: k = 400 runs as
 // 2 x 200, not 384 + 16 (a shallow pass is mostly C traffic).
+#ifndef GEMM_KC
 #define GEMM_KC 384
-// Floats of packed B per block (KC x NC): about 0.7 MB, most of a 1 MB L2; a shallower pass
-// gets a wider block.
+#endif
+// Floats of packed B per block (KC x NC): 0.7 MB, most of L2; a shallower pass gets a wider
+// block. (KC x 240 and x 336 measured the same.)
+#ifndef GEMM_KC_NC
 #define GEMM_KC_NC (384 * 480)
-// Rows of A per packed panel: large, so B is packed once for most shapes; bounds the scratch.
+#endif
+// Rows of A per packed panel: large, so B is packed once for most shapes; bounds the scratch
+// (panel + block: about 3 MB per thread at most).
+#ifndef GEMM_MC
 #define GEMM_MC 1536
-// Floats per row of the source read in one go when packing from the layouts where a sliver is
-// a few floats of each of many rows (A^T, B as stored): runs of a few cache lines.
+#endif
+// Floats of each source row read in one go when packing from the layouts where a sliver is a
+// few floats of each of many rows (A^T, B as stored): runs of a few cache lines. Per-sliver
+// runs (8 floats of A^T) were 1.5x slower on transposed convolutions.
+// pack_cols prefetches its source this many rows ahead (measured slightly ahead of prefetching
+// the next group's lines, which pushed 300 KB through L2 at once).
+#define GEMM_PACK_PF_ROWS 16
 #define GEMM_RUN_A 64
 #define GEMM_RUN_B 192
-// Kernel prefetch distance along packed B, in k steps.
+// Kernel prefetch distance along packed B, in k steps (+5-8% over none).
 #define GEMM_PF_B 8
-// A sliver read in place by the kernel (no packing) when a task has at most this many columns.
-#define GEMM_DIRECT_N(nr) (nr)
-#ifndef GEMM_KC_DT
-#define GEMM_KC_DT 32
-#endif
-#ifndef GEMM_KC_DN
-#define GEMM_KC_DN 1024
-#endif
-#ifndef GEMM_PF_A
+// In-place A^T (direct kernel): prefetch this many floats ahead along each row (a later sliver).
 #define GEMM_PF_A 32
+// A read in place (no packing) when C has at most this many columns (one sliver of B).
+#ifndef GEMM_DIRECT_N
+#define GEMM_DIRECT_N(nr) (nr)
 #endif
+// Pass depth in place: A^T rows are read a few floats per sliver, so few rows at a time keep the
+// number of streams low (128 beat 32 and 384 on both cached and DRAM-bound shapes); A rows are
+// contiguous, so deep passes give long runs.
+#define GEMM_KC_DT 128
+#define GEMM_KC_DN 1024
 // Thin products (thin_body) up to this many rows of C (B as stored) or columns (A^T as stored).
+// Rows: at m = 8 thin was 1.6x the packed path, at m = 16 0.8x. Columns: above 16 the in-place
+// kernel wins.
 #ifndef GEMM_THIN_M
-#define GEMM_THIN_M 4
+#define GEMM_THIN_M 8
 #endif
 #ifndef GEMM_THIN_N
 #define GEMM_THIN_N 16
+#endif
+// Thread split: the duplicated operand's packing, weighted (a transposing pack costs about two
+// copies). One task per thread: more tasks (dynamic balance) measured 5-25% slower here.
+#ifndef GEMM_SPLIT_M
+#define GEMM_SPLIT_M(wm, wn) ((wm) > (wn))
 #endif
 
 #define GEMM_MAXMR 8
@@ -109,6 +130,7 @@ struct gemm_job {
 
 #define THIN_FLOATS 8192
 #define THIN_MAX 16
+_Static_assert(GEMM_THIN_M <= THIN_MAX && GEMM_THIN_N <= THIN_MAX, "thin_body holds THIN_MAX rows");
 
 CK_INLINE void thin_body(const gemm_job *g, float *acc, int l0, int l1) {
     const int rows = g->thin == 1, s = rows ? g->m : g->n;
@@ -193,27 +215,24 @@ static void pack_lines_port(const float *src, size_t ld, int w, int sw, int kc, 
         for (int l = w; l < sw; l++) dst[(size_t)k * sw + l] = 0.0f;
 }
 
-CK_INLINE void pack_cols_body(const float *src, size_t ld, int width, int kc, int s, int s_last,
-                              float *dst) {
+// Step k of pack_cols: one row of src into every sliver.
+CK_INLINE void pack_cols_row(const float *row, int k, int width, int kc, int s, int s_last,
+                             float *dst) {
     int full = width / s, wl = width - full * s;
-    float *last = dst + (size_t)full * s * kc;
-    for (int k = 0; k < kc; k++) {
-        const float *row = src + (size_t)k * ld;
-        for (int i = 0; i < full; i++) {
-            float *d = dst + ((size_t)i * kc + k) * s;
-            for (int l = 0; l < s; l++) d[l] = row[i * s + l];
-        }
-        if (wl) {
-            float *d = last + (size_t)k * s_last;
-            for (int l = 0; l < wl; l++) d[l] = row[full * s + l];
-            for (int l = wl; l < s_last; l++) d[l] = 0.0f;
-        }
+    for (int i = 0; i < full; i++) {
+        float *d = dst + ((size_t)i * kc + k) * s;
+        for (int l = 0; l < s; l++) d[l] = row[i * s + l];
+    }
+    if (wl) {
+        float *d = dst + (size_t)full * s * kc + (size_t)k * s_last;
+        for (int l = 0; l < wl; l++) d[l] = row[full * s + l];
+        for (int l = wl; l < s_last; l++) d[l] = 0.0f;
     }
 }
 
 static void pack_cols_port(const float *src, size_t ld, int width, int kc, int s, int s_last,
                            float *dst) {
-    pack_cols_body(src, ld, width, kc, s, s_last, dst);
+    for (int k = 0; k < kc; k++) pack_cols_row(src + (size_t)k * ld, k, width, kc, s, s_last, dst);
 }
 
 static void thin_port(const gemm_job *g, float *acc, int l0, int l1) { thin_body(g, acc, l0, l1); }
@@ -271,15 +290,16 @@ CK_TARGET_AVX2 static void pack_lines_x86(const float *src, size_t ld, int w, in
         for (int j = w; j < sw; j++) dst[(size_t)k * sw + j] = 0.0f;
 }
 
-// The rows of src are far apart (often a page or more), so the hardware prefetchers see no
-// stream: each row also prefetches the same lines of the next group (the next `width`
-// columns), which the caller packs after kernel calls have hidden their latency.
+// Rows of src are far apart (often a page or more), so the hardware prefetchers start each row
+// cold: fetch a few rows ahead.
 CK_TARGET_AVX2 static void pack_cols_avx2(const float *src, size_t ld, int width, int kc, int s,
                                           int s_last, float *dst) {
-    for (int k = 0; k < kc; k++)
+    for (int k = 0; k < kc; k++) {
+        const float *row = src + (size_t)k * ld;
         for (int l = 0; l < width; l += 16)
-            _mm_prefetch((const char *)(src + (size_t)k * ld + width + l), _MM_HINT_T0);
-    pack_cols_body(src, ld, width, kc, s, s_last, dst);
+            _mm_prefetch((const char *)(row + GEMM_PACK_PF_ROWS * ld + l), _MM_HINT_T0);
+        pack_cols_row(row, k, width, kc, s, s_last, dst);
+    }
 }
 
 // Copies n (<= 16, may be <= 0) floats into d, zeroing d[n .. ns).
@@ -295,7 +315,7 @@ CK_TARGET_AVX512 static void pack_cols_avx512(const float *src, size_t ld, int w
     for (int k = 0; k < kc; k++) {
         const float *row = src + (size_t)k * ld;
         for (int l = 0; l < width; l += 16)
-            _mm_prefetch((const char *)(row + width + l), _MM_HINT_T0);
+            _mm_prefetch((const char *)(row + GEMM_PACK_PF_ROWS * ld + l), _MM_HINT_T0);
         if (s % 16 == 0) { // B slivers: whole aligned vectors
             for (int i = 0; i < full; i++) {
                 float *d = dst + ((size_t)i * kc + k) * s;
@@ -341,8 +361,9 @@ CK_TARGET_AVX512 CK_INLINE void kern_avx512(int kc, const float *a, size_t ars, 
         for (int v = 0; v < NV; v++) acc[r][v] = _mm512_setzero_ps();
     // C is needed only at the end: start its lines on their way now.
     for (int r = 0; r < rows; r++) {
-        for (int v = 0; v < NV; v++) _mm_prefetch((const char *)(c + (size_t)r * ldc + 16 * v), _MM_HINT_T0);
-        _mm_prefetch((const char *)(c + (size_t)r * ldc + 16 * NV - 1), _MM_HINT_T0);
+        const char *cr = (const char *)(c + (size_t)r * ldc);
+        for (int v = 0; v < NV; v++) _mm_prefetch(cr + 64 * v, _MM_HINT_T0);
+        _mm_prefetch(cr + 64 * NV - 4, _MM_HINT_T0); // the row may straddle one more line
     }
     for (int k = 0; k < kc; k++, a += ks, pb += 16 * NV) {
         // Packed B streams from L2; the hardware prefetcher alone leaves the kernel ~5% short.
@@ -356,13 +377,18 @@ CK_TARGET_AVX512 CK_INLINE void kern_avx512(int kc, const float *a, size_t ars, 
             for (int v = 0; v < NV; v++) acc[r][v] = _mm512_fmadd_ps(av, b[v], acc[r][v]);
         }
     }
+    // The epilogue indexes rows by a variable; going through a buffer keeps that away from
+    // acc[], which must stay in registers.
+    float out[A5_MR][16 * A5_NV] __attribute__((aligned(64)));
+    for (int r = 0; r < MR; r++)
+        for (int v = 0; v < NV; v++) _mm512_store_ps(out[r] + 16 * v, acc[r][v]);
     const __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
-    for (int r = 0; r < MR && r < rows; r++) {
+    for (int r = 0; r < rows; r++) {
         float *cr = c + (size_t)r * ldc;
         for (int v = 0; v < NV; v++) {
             int n = ck_min(cols - 16 * v, 16);
             __mmask16 mk = (__mmask16)(0xFFFFu >> (16 - n));
-            __m512 x = _mm512_mul_ps(acc[r][v], va);
+            __m512 x = _mm512_mul_ps(_mm512_load_ps(out[r] + 16 * v), va);
             if (beta != 0.0f) x = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(mk, cr + 16 * v), vb, x);
             _mm512_mask_storeu_ps(cr + 16 * v, mk, x);
         }
@@ -426,17 +452,22 @@ CK_TARGET_AVX2 CK_INLINE void kern_avx2(int kc, const float *a, size_t ars, size
         __m256 b[A2_NV];
         for (int v = 0; v < NV; v++) b[v] = _mm256_load_ps(pb + 8 * v);
         for (int r = 0; r < MR; r++) {
-            __m256 av = _mm256_broadcast_ss(a + r * rs);
+            // set1, not _mm256_broadcast_ss(pointer): with the latter GCC 12 keeps acc[] in
+            // memory and stores it on every k step (same instruction either way).
+            __m256 av = _mm256_set1_ps(a[r * rs]);
             for (int v = 0; v < NV; v++) acc[r][v] = _mm256_fmadd_ps(av, b[v], acc[r][v]);
         }
     }
     const __m256 va = _mm256_set1_ps(alpha), vb = _mm256_set1_ps(beta);
     const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-    for (int r = 0; r < MR && r < rows; r++) {
+    float out[A2_MR][8 * A2_NV] __attribute__((aligned(32))); // see kern_avx512
+    for (int r = 0; r < MR; r++)
+        for (int v = 0; v < NV; v++) _mm256_store_ps(out[r] + 8 * v, acc[r][v]);
+    for (int r = 0; r < rows; r++) {
         float *cr = c + (size_t)r * ldc;
         for (int v = 0; v < NV; v++) {
             int n = cols - 8 * v;
-            __m256 x = _mm256_mul_ps(acc[r][v], va);
+            __m256 x = _mm256_mul_ps(_mm256_load_ps(out[r] + 8 * v), va);
             if (n >= 8) {
                 if (beta != 0.0f) x = _mm256_fmadd_ps(_mm256_loadu_ps(cr + 8 * v), vb, x);
                 _mm256_storeu_ps(cr + 8 * v, x);
@@ -564,7 +595,8 @@ static void gemm_range(const gemm_job *g, int m0, int m1, int n0, int n1) {
                             I->pack_lines(a_in, g->lda, mr, h, kcb, pa);
                         } else if (direct || ir % (ga * I->mr) == 0) {
                             int width = direct ? mr : ck_min(ga * I->mr, mcb - ir);
-                            I->pack_cols(a_in, g->lda, width, kcb, I->mr, I->pad_mr[width % I->mr], pa);
+                            I->pack_cols(a_in, g->lda, width, kcb, I->mr,
+                                         I->pad_mr[width % I->mr], pa);
                         }
                     }
                     float *c = g->c + (size_t)(ic + ir) * g->ldc + jc;
@@ -582,9 +614,11 @@ static void gemm_range(const gemm_job *g, int m0, int m1, int n0, int n1) {
                             }
                         }
                         if (in_place)
-                            I->direct[nv](kcb, a_in, ars, aks, pb, c + jr, g->ldc, mr, w, g->alpha, beta);
+                            I->direct[nv](kcb, a_in, ars, aks, pb, c + jr, g->ldc, mr, w,
+                                          g->alpha, beta);
                         else
-                            I->kern[h][nv](kcb, pa, 0, 0, pb, c + jr, g->ldc, mr, w, g->alpha, beta);
+                            I->kern[h][nv](kcb, pa, 0, 0, pb, c + jr, g->ldc, mr, w, g->alpha,
+                                           beta);
                         pb += (size_t)nv * I->vw * kcb;
                     }
                     if (!direct) pa += (size_t)h * kcb;
@@ -638,9 +672,7 @@ void ck_sgemm(ck_pool *pool, int trans_a, int trans_b, int m, int n, int k, floa
                   .alpha = alpha, .beta = beta, .a = a, .b = b, .c = c,
                   .lda = (size_t)lda, .ldb = (size_t)ldb, .ldc = (size_t)ldc};
     // One sliver of B: each A value is used once per pass, so whole slivers of A are read in
-    // place instead of being copied first. In place, A^T is best read in shallow passes (few
-    // rows at a time, each read along its length: streams the prefetchers can follow), A in
-    // deep ones (long runs of each row).
+    // place instead of being copied first (see GEMM_KC_DT for the pass depths).
     g.direct = I->direct[1] && n <= GEMM_DIRECT_N(I->nr);
     int kc_max = !g.direct ? GEMM_KC : trans_a ? GEMM_KC_DT : GEMM_KC_DN;
     // Equal passes, multiples of 8 for the 8x8 transposes.
@@ -649,12 +681,13 @@ void ck_sgemm(ck_pool *pool, int trans_a, int trans_b, int m, int n, int k, floa
     g.nc = ck_max(I->nr, GEMM_KC_NC / g.kc / I->nr * I->nr);
     g.thin = m <= GEMM_THIN_M && !trans_b ? 1 : n <= GEMM_THIN_N && trans_a ? 2 : 0;
     // Splitting rows re-packs B in every task, splitting columns re-packs A: split the dimension
-    // whose duplicate is smaller, in whole kernel tiles (thin products: the long dimension).
-    // Below ~2 MFLOP a fork/join costs more than it saves.
+    // whose duplicate costs less (thin products: the long dimension). Column ranges are whole
+    // vectors, not whole slivers: 640 columns split 320 + 320, not 336 + 304 (a partial sliver
+    // costs less than the imbalance). Below ~2 MFLOP a fork/join costs more than it saves.
+    g.split_m = g.thin ? g.thin == 2
+                       : GEMM_SPLIT_M(m * (trans_a ? 1.0 : 2.0), n * (trans_b ? 2.0 : 1.0));
+    int len = g.split_m ? m : n, unit = g.thin ? 16 : g.split_m ? I->mr : I->vw;
     int threads = ck_pool_threads(pool), parts = 1;
-    g.split_m = g.thin ? g.thin == 2 : m > n;
-    int len = g.split_m ? m : n;
-    int unit = g.thin ? 16 : g.split_m ? I->mr : I->nr;
     if (threads > 1 && 2.0 * m * n * k >= 2e6) {
         g.chunk = round_up((len + threads - 1) / threads, unit);
         parts = (len + g.chunk - 1) / g.chunk;

@@ -63,6 +63,7 @@ public final class Conv1dLayer: @unchecked Sendable {
         precondition(weight.shape.count == 3, "Conv1d weight must be 3-D")
         self.weight = FloatBuffer(count: weight.elementCount)
         convertToFloat(dtype: weight.dtype, src: weight.data, dst: self.weight.pointer, count: weight.elementCount)
+        weight.releaseFilePages()  // the f32 copy is what runs
         self.bias = bias?.floats()
         outChannels = weight.shape[0]
         inChannels = weight.shape[1] * groups
@@ -90,6 +91,7 @@ public final class ConvTranspose1dLayer: @unchecked Sendable {
         precondition(weight.shape.count == 3, "ConvTranspose1d weight must be 3-D")
         self.weight = FloatBuffer(count: weight.elementCount)
         convertToFloat(dtype: weight.dtype, src: weight.data, dst: self.weight.pointer, count: weight.elementCount)
+        weight.releaseFilePages()  // the f32 copy is what runs
         self.bias = bias?.floats()
         inChannels = weight.shape[0]
         outChannels = weight.shape[1]

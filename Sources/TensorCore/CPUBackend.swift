@@ -19,14 +19,24 @@ public final class CPUBackend: Backend, @unchecked Sendable {
         let w = layer.weight
         switch weightFormat {
         case .q8, .q4:
-            if let q = QuantizedMatrix(w, format: weightFormat) { layer.prepared = .quantized(q); return }
+            if let q = QuantizedMatrix(w, format: weightFormat) {
+                layer.prepared = .quantized(q)
+                w.releaseFilePages()
+                return
+            }
         case .f32:
-            if w.dtype != .f32 { layer.prepared = .f32(widen(w)) }
+            if w.dtype != .f32 {
+                layer.prepared = .f32(widen(w))
+                w.releaseFilePages()
+            }
             return
         case .bf16:
             break
         }
-        if w.dtype == .f16 { layer.prepared = .f32(widen(w)) }
+        if w.dtype == .f16 {
+            layer.prepared = .f32(widen(w))
+            w.releaseFilePages()
+        }
     }
 
     private func widen(_ w: Tensor) -> FloatBuffer {

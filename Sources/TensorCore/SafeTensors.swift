@@ -106,6 +106,19 @@ public struct Tensor: @unchecked Sendable {
     public var elementCount: Int { shape.reduce(1, *) }
     public var byteCount: Int { elementCount * dtype.byteSize }
 
+    /// Tells the kernel that this tensor's file pages are not needed any more (a backend made
+    /// its own copy at load), so they stop counting toward the resident set; a later read
+    /// faults them in again from the file. Only whole pages inside the tensor are dropped, and
+    /// only for tensors mapped from a file (never for memory the process owns).
+    public func releaseFilePages() {
+        guard owner is MappedFile else { return }
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let start = (Int(bitPattern: data) + page - 1) / page * page
+        let end = (Int(bitPattern: data) + byteCount) / page * page
+        guard end > start, let p = UnsafeMutableRawPointer(bitPattern: start) else { return }
+        _ = madvise(p, end - start, Int32(MADV_DONTNEED))
+    }
+
     /// The values converted to Float (f32, f16, bf16, f64 and integer types).
     public func floats() -> [Float] {
         let n = elementCount

@@ -503,6 +503,43 @@ private func forEachISALevel(_ body: (Int) -> Void) {
         }
     }
 
+    /// Block-quantized products (q8, q4; f32 activations, and the int8-activation variant) at
+    /// every ISA level, threaded and not, against their naive references over swept shapes.
+    @Test func quantizedMatmulMatchesReferenceOverSweptShapes() {
+        var rng = SplitMix(17)
+        let pool = ThreadPool(threadCount: 2)
+        forEachISALevel { level in
+            for format in [CK_Q8, CK_Q4] {
+                for (rows, cols) in [(1, 32), (3, 64), (5, 96), (7, 160), (33, 64), (64, 1024), (100, 96)] {
+                    let size = ck_quant_size(format, Int32(rows), Int32(cols))
+                    #expect(size > 0)
+                    let packed = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 64)
+                    defer { packed.deallocate() }
+                    let w = rng.floats(rows * cols, 0.2)
+                    #expect(w.withUnsafeBufferPointer { ck_quant_pack_f32(format, $0.baseAddress, Int32(rows), Int32(cols), packed) } == 0)
+                    for m in [1, 2, 3, 4, 5, 8, 17] {
+                        let x = Buf(rng.floats(m * cols)), bias = Buf(rng.floats(rows))
+                        for (useBias, usePool) in [(false, false), (true, true)] {
+                            let y = Buf<Float>(repeating: .nan, m * rows), r = Buf<Float>(repeating: 0, m * rows)
+                            let b: UnsafeMutablePointer<Float>? = useBias ? bias.p : nil
+                            ck_matmul_quant(usePool ? pool.handle : nil, format, packed, x.p, b, y.p, Int32(m), Int32(rows), Int32(cols))
+                            ck_matmul_quant_ref(nil, format, packed, x.p, b, r.p, Int32(m), Int32(rows), Int32(cols))
+                            expectClose(y.array, r.array, "level \(level) q\(format.rawValue) \(rows)x\(cols) m=\(m) pool=\(usePool)")
+                            ck_matmul_quant_x8(usePool ? pool.handle : nil, format, packed, x.p, b, y.p, Int32(m), Int32(rows), Int32(cols))
+                            ck_matmul_quant_x8_ref(nil, format, packed, x.p, b, r.p, Int32(m), Int32(rows), Int32(cols))
+                            expectClose(y.array, r.array, "x8 level \(level) q\(format.rawValue) \(rows)x\(cols) m=\(m)")
+                        }
+                    }
+                    // Dequantized weights are within half a quantization step of the originals.
+                    let back = Buf<Float>(repeating: 0, rows * cols)
+                    ck_quant_unpack(format, packed, Int32(rows), Int32(cols), back.p)
+                    let step: Float = format == CK_Q8 ? 0.2 / 127 : 0.2 / 7
+                    #expect(zip(back.array, w).map { abs($0 - $1) }.max()! <= step, "q\(format.rawValue) rounding")
+                }
+            }
+        }
+    }
+
     /// Runs the dispatching kernels at every instruction-set level this CPU has.
     @Test func everyISALevelMatchesReference() {
         var rng = SplitMix(99)

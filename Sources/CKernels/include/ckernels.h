@@ -112,6 +112,15 @@ void ck_matmul_quant(ck_pool *pool, ck_qformat f, const void *packed, const floa
 /// Naive: dequantizes each weight (float32) and sums in double.
 void ck_matmul_quant_ref(ck_pool *pool, ck_qformat f, const void *packed, const float *x,
                          const float *bias, float *y, int m, int rows, int cols);
+/// Optional faster variant with int8 activations: each x row is rounded per block of 32 to int8
+/// (scale max|x| / 127) and block dot products are exact integer sums; y = sum over blocks of
+/// (d * sx) * sum(q * xq) + bias. Adds the activation rounding error (see the header of
+/// quant.c); ck_matmul_quant stays the accurate default. y is NaN if scratch memory (m * cols
+/// bytes, beyond 8 KB) cannot be allocated.
+void ck_matmul_quant_x8(ck_pool *pool, ck_qformat f, const void *packed, const float *x,
+                        const float *bias, float *y, int m, int rows, int cols);
+void ck_matmul_quant_x8_ref(ck_pool *pool, ck_qformat f, const void *packed, const float *x,
+                            const float *bias, float *y, int m, int rows, int cols);
 
 // ---------------------------------------------------------------------------------------------
 // General matrix product (packed, cache-blocked; AVX-512 / AVX2+FMA / portable kernels).
