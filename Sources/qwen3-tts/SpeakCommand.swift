@@ -99,11 +99,13 @@ struct SpeakCommand: ParsableCommand {
 func summaryLine(_ s: SynthesisSummary) -> String {
     let n = Double(max(s.frames, 1))
     let perFrame = { (seconds: Double) in String(format: "%.1f", seconds * 1e3 / n) }
-    return String(format: """
-        %d frames (%.2f s of audio), stopped by %@; prompt %d positions, prefill %.3f s; per frame: talker %@ ms,         code predictor %@ ms, decoder %@ ms; first audio after %@; total %.2f s; real-time factor %.2f         (total / audio, below 1 is faster than real time)
-        """, s.frames, s.audioSeconds, s.stopReason.rawValue, s.promptLength, s.prefillSeconds,
-        perFrame(s.talkerSeconds), perFrame(s.codePredictorSeconds), perFrame(s.decoderSeconds),
-        s.timeToFirstAudio.map { String(format: "%.3f s", $0) } ?? "-", s.totalSeconds, s.realTimeFactor)
+    let first = s.timeToFirstAudio.map { String(format: "%.3f s", $0) } ?? "-"
+    return String(format: "%d frames (%.2f s of audio), stopped by %@; prompt %d positions, prefill %.3f s; ",
+                  s.frames, s.audioSeconds, s.stopReason.rawValue, s.promptLength, s.prefillSeconds)
+        + "per frame: talker \(perFrame(s.talkerSeconds)) ms, code predictor \(perFrame(s.codePredictorSeconds)) ms, "
+        + "decoder \(perFrame(s.decoderSeconds)) ms; first audio after \(first); "
+        + String(format: "total %.2f s; real-time factor %.2f (total / audio, below 1 is faster than real time)",
+                 s.totalSeconds, s.realTimeFactor)
 }
 
 /// --format, else the output file's extension, else WAV (raw PCM for standard output).
