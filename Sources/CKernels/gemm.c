@@ -41,11 +41,11 @@
 // Floats of each source row read in one go when packing from the layouts where a sliver is a
 // few floats of each of many rows (A^T, B as stored): runs of a few cache lines. Per-sliver
 // runs (8 floats of A^T) were 1.5x slower on transposed convolutions.
+#define GEMM_RUN_A 64
+#define GEMM_RUN_B 192
 // pack_cols prefetches its source this many rows ahead (measured slightly ahead of prefetching
 // the next group's lines, which pushed 300 KB through L2 at once).
 #define GEMM_PACK_PF_ROWS 16
-#define GEMM_RUN_A 64
-#define GEMM_RUN_B 192
 // Kernel prefetch distance along packed B, in k steps (+5-8% over none).
 #define GEMM_PF_B 8
 // In-place A^T (direct kernel): prefetch this many floats ahead along each row (a later sliver).
@@ -269,23 +269,30 @@ CK_TARGET_AVX2 CK_INLINE void transpose8(__m256 r[8]) {
     r[7] = _mm256_permute2f128_ps(u3, u7, 0x31);
 }
 
+// Groups of up to 8 lines; a short group (the AVX2 kernel's 6, edge slivers) transposes zeros
+// for the missing lines and stores only its own lanes.
 CK_TARGET_AVX2 static void pack_lines_x86(const float *src, size_t ld, int w, int sw, int kc,
                                           float *dst) {
-    int l = 0;
-    for (; l + 8 <= w; l += 8) {
+    const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    for (int l = 0; l < w; l += 8) {
+        const int nl = ck_min(8, w - l);
         const float *s = src + (size_t)l * ld;
+        const __m256i mk = _mm256_cmpgt_epi32(_mm256_set1_epi32(nl), lane);
         int k = 0;
         for (; k + 8 <= kc; k += 8) {
             __m256 r[8];
-            for (int i = 0; i < 8; i++) r[i] = _mm256_loadu_ps(s + (size_t)i * ld + k);
+            for (int i = 0; i < 8; i++)
+                r[i] = i < nl ? _mm256_loadu_ps(s + (size_t)i * ld + k) : _mm256_setzero_ps();
             transpose8(r);
-            for (int i = 0; i < 8; i++) _mm256_storeu_ps(dst + (size_t)(k + i) * sw + l, r[i]);
+            if (nl == 8)
+                for (int i = 0; i < 8; i++) _mm256_storeu_ps(dst + (size_t)(k + i) * sw + l, r[i]);
+            else
+                for (int i = 0; i < 8; i++)
+                    _mm256_maskstore_ps(dst + (size_t)(k + i) * sw + l, mk, r[i]);
         }
         for (; k < kc; k++)
-            for (int i = 0; i < 8; i++) dst[(size_t)k * sw + l + i] = s[(size_t)i * ld + k];
+            for (int i = 0; i < nl; i++) dst[(size_t)k * sw + l + i] = s[(size_t)i * ld + k];
     }
-    for (; l < w; l++)
-        for (int k = 0; k < kc; k++) dst[(size_t)k * sw + l] = src[(size_t)l * ld + k];
     for (int k = 0; k < kc; k++)
         for (int j = w; j < sw; j++) dst[(size_t)k * sw + j] = 0.0f;
 }

@@ -29,7 +29,7 @@ public final class Qwen3TTSModel: @unchecked Sendable {
         talker = try Talker(weights, config: config.talkerConfig)
         codePredictor = try CodePredictor(weights, talker: config.talkerConfig)
         // The backend converts the matrices to its storage format (e.g. q8) once, here.
-        for layer in talker.linearLayers + codePredictor.linearLayers { backend.prepare(layer) }
+        backend.prepare(talker.linearLayers + codePredictor.linearLayers)
     }
 
     public var kind: ModelKind { config.ttsModelType }

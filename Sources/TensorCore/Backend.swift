@@ -153,6 +153,8 @@ public protocol Backend: AnyObject, Sendable {
     /// Converts `layer`'s weight into this backend's storage format once, at load (the main
     /// model's matrices only). Backends that compute on the stored weights do nothing.
     func prepare(_ layer: Linear)
+    /// `prepare` for many layers (a backend may convert them in parallel).
+    func prepare(_ layers: [Linear])
     /// y[rows, out] = x[rows, in] · Wᵀ (+ bias).
     func linear(_ layer: Linear, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, rows: Int)
     /// In place, per row of `dim`: x = x · rsqrt(mean(x²) + eps) · weight (statistics in float32).
@@ -191,6 +193,8 @@ public protocol Backend: AnyObject, Sendable {
 
 extension Backend {
     public func prepare(_ layer: Linear) {}
+
+    public func prepare(_ layers: [Linear]) { for layer in layers { prepare(layer) } }
 
     /// Copies row `row` of an embedding table [rows, dim] (any float dtype) into `out` as Float32.
     public func embedding(_ table: Tensor, row: Int, into out: UnsafeMutablePointer<Float>) {

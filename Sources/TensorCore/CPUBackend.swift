@@ -39,6 +39,13 @@ public final class CPUBackend: Backend, @unchecked Sendable {
         }
     }
 
+    /// Packing (q4 especially) is compute-bound: one layer per thread, as many threads as the pool.
+    public func prepare(_ layers: [Linear]) {
+        DispatchQueue.concurrentPerform(iterations: pool.threadCount) { t in
+            for i in stride(from: t, to: layers.count, by: pool.threadCount) { prepare(layers[i]) }
+        }
+    }
+
     private func widen(_ w: Tensor) -> FloatBuffer {
         let b = FloatBuffer(count: w.elementCount)
         convertToFloat(dtype: w.dtype, src: w.data, dst: b.pointer, count: b.count)
