@@ -60,60 +60,56 @@ public final class CPUBackend: Backend, @unchecked Sendable {
     public func linear(_ layer: Linear, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, rows: Int) {
         let (n, k) = (layer.outFeatures, layer.inFeatures)
         layer.bias.withOptionalPointer { bias in
-            if rows >= Self.gemmMinRows, layer.weight.dtype != .f32 || layer.prepared != nil {
-                if case .f32(let w) = layer.prepared {
-                    Kernels.matmul(weight: w.pointer, input: x, bias: bias, output: y, m: rows, rows: n, cols: k, pool: pool)
-                    return
-                }
-                widenLock.lock()
-                defer { widenLock.unlock() }
-                if widenScratch.count < n * k { widenScratch = FloatBuffer(count: n * k) }
-                let w = widenScratch.pointer
-                if case .quantized(let q) = layer.prepared {
-                    q.dequantize(into: w)
+            // f32 weights: the decode matvec, or the few-row kernel (which itself hands m >= 128 to the GEMM).
+            func product(_ w: UnsafePointer<Float>) {
+                if rows == 1 {
+                    Kernels.matvec(weight: w, input: x, bias: bias, output: y, rows: n, cols: k, pool: pool)
                 } else {
-                    convertToFloat(dtype: layer.weight.dtype, src: layer.weight.data, dst: w, count: n * k)
+                    Kernels.matmul(weight: w, input: x, bias: bias, output: y, m: rows, rows: n, cols: k, pool: pool)
                 }
-                GEMM.sgemm(transB: true, m: rows, n: n, k: k, a: x, lda: k, b: w, ldb: k, c: y, ldc: n, pool: pool)
-                if let bias { for r in 0..<rows { Kernels.add(y + r * n, bias, output: y + r * n, count: n) } }
+            }
+            if rows >= Self.gemmMinRows, layer.weight.dtype != .f32 || layer.prepared != nil {
+                if case .f32(let w) = layer.prepared { return product(w.pointer) }
+                withWidened(layer) { w in
+                    GEMM.sgemm(transB: true, m: rows, n: n, k: k, a: x, lda: k, b: w, ldb: k, c: y, ldc: n, pool: pool)
+                    if let bias { for r in 0..<rows { Kernels.add(y + r * n, bias, output: y + r * n, count: n) } }
+                }
                 return
             }
-            switch layer.prepared {
-            case .quantized(let q):
+            switch (layer.prepared, layer.weight.dtype) {
+            case (.quantized(let q), _):
                 Kernels.matmulQuant(q, input: x, bias: bias, output: y, m: rows, pool: pool)
-            case .f32(let w):
+            case (.f32(let w), _):
+                product(w.pointer)
+            case (nil, .bf16):
+                let w = layer.weight.data.assumingMemoryBound(to: UInt16.self)
                 if rows == 1 {
-                    Kernels.matvec(weight: w.pointer, input: x, bias: bias, output: y, rows: n, cols: k, pool: pool)
+                    Kernels.matvecBF16(weight: w, input: x, bias: bias, output: y, rows: n, cols: k, pool: pool)
                 } else {
-                    Kernels.matmul(weight: w.pointer, input: x, bias: bias, output: y, m: rows, rows: n, cols: k, pool: pool)
+                    Kernels.matmulBF16(weight: w, input: x, bias: bias, output: y, m: rows, rows: n, cols: k, pool: pool)
                 }
-            case nil:
-                switch layer.weight.dtype {
-                case .bf16:
-                    let w = layer.weight.data.assumingMemoryBound(to: UInt16.self)
-                    if rows == 1 {
-                        Kernels.matvecBF16(weight: w, input: x, bias: bias, output: y, rows: n, cols: k, pool: pool)
-                    } else {
-                        Kernels.matmulBF16(weight: w, input: x, bias: bias, output: y, m: rows, rows: n, cols: k, pool: pool)
-                    }
-                case .f32:
-                    let w = layer.weight.data.assumingMemoryBound(to: Float.self)
-                    if rows == 1 {
-                        Kernels.matvec(weight: w, input: x, bias: bias, output: y, rows: n, cols: k, pool: pool)
-                    } else {
-                        Kernels.matmul(weight: w, input: x, bias: bias, output: y, m: rows, rows: n, cols: k, pool: pool)
-                    }
-                default:
-                    // An f16 layer outside the main model (never prepared): widened per call.
-                    widenLock.lock()
-                    defer { widenLock.unlock() }
-                    if widenScratch.count < n * k { widenScratch = FloatBuffer(count: n * k) }
-                    convertToFloat(dtype: layer.weight.dtype, src: layer.weight.data, dst: widenScratch.pointer, count: n * k)
-                    Kernels.matmul(weight: widenScratch.pointer, input: x, bias: bias, output: y, m: rows, rows: n, cols: k,
-                                   pool: pool)
-                }
+            case (nil, .f32):
+                product(layer.weight.data.assumingMemoryBound(to: Float.self))
+            case (nil, _):
+                // An f16 layer outside the main model (never prepared): widened per call.
+                withWidened(layer) { product($0) }
             }
         }
+    }
+
+    /// Runs `body` on the layer's weights as f32 (dequantized or widened into the shared scratch).
+    private func withWidened(_ layer: Linear, _ body: (UnsafePointer<Float>) -> Void) {
+        let count = layer.weight.elementCount
+        widenLock.lock()
+        defer { widenLock.unlock() }
+        if widenScratch.count < count { widenScratch = FloatBuffer(count: count) }
+        let w = widenScratch.pointer
+        if case .quantized(let q) = layer.prepared {
+            q.dequantize(into: w)
+        } else {
+            convertToFloat(dtype: layer.weight.dtype, src: layer.weight.data, dst: w, count: count)
+        }
+        body(w)
     }
 
     /// Widened weights for prefill products; one at a time per backend.
