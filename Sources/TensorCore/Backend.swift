@@ -129,34 +129,56 @@ public struct RotaryEmbedding: Sendable {
     }
 }
 
-/// cos/sin of `rows` consecutive positions (each [rows, headDim/2]), computed once per forward
-/// pass and shared by every layer and by both queries and keys.
+/// cos/sin of one position per row (each [rows, headDim/2]), computed once per forward pass and
+/// shared by every layer and by both queries and keys. Rows of a batch may belong to different
+/// streams, each at its own position.
 public final class RotaryTable: @unchecked Sendable {
     public let rows: Int
     public let headDim: Int
     public let cos: FloatBuffer
     public let sin: FloatBuffer
 
-    public init(_ rotary: RotaryEmbedding, start: Int, rows: Int) {
-        self.rows = rows
+    public init(_ rotary: RotaryEmbedding, positions: [Int]) {
+        rows = positions.count
         headDim = rotary.headDim
         let half = rotary.headDim / 2
         cos = FloatBuffer(count: rows * half)
         sin = FloatBuffer(count: rows * half)
-        for r in 0..<rows { rotary.fill(position: start + r, cos: cos.pointer + r * half, sin: sin.pointer + r * half) }
+        for (r, p) in positions.enumerated() { rotary.fill(position: p, cos: cos.pointer + r * half, sin: sin.pointer + r * half) }
+    }
+
+    /// `rows` consecutive positions from `start`.
+    public convenience init(_ rotary: RotaryEmbedding, start: Int, rows: Int) {
+        self.init(rotary, positions: Array(start..<(start + rows)))
     }
 }
 
-/// The operations the models need. All pointers are host memory; `rows` is the number of
-/// positions processed at once (1 when decoding, the prompt length when prefilling).
+/// The operations the models need. Model code says what to compute; every piece of arithmetic on
+/// activations goes through here, so a backend can run it where its memory lives. Pointers are
+/// the backend's buffers (host memory for the CPU backends); `rows` is the number of positions
+/// processed at once (1 per stream when decoding, the prompt length when prefilling).
 public protocol Backend: AnyObject, Sendable {
     /// Converts `layer`'s weight into this backend's storage format once, at load (the main
     /// model's matrices only). Backends that compute on the stored weights do nothing.
     func prepare(_ layer: Linear)
     /// `prepare` for many layers (a backend may convert them in parallel).
     func prepare(_ layers: [Linear])
-    /// y[rows, out] = x[rows, in] · Wᵀ (+ bias).
-    func linear(_ layer: Linear, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, rows: Int)
+    /// y[rows, out] = x[rows, in] · Wᵀ (+ bias). `batchInvariant`: each row must come out exactly
+    /// as it would alone (rows = 1), whatever the other rows are (batched decode steps of several
+    /// streams); otherwise the backend may pick any algorithm for the row count (prefill).
+    func linear(_ layer: Linear, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, rows: Int, batchInvariant: Bool)
+    /// Copies row `ids[i]` of an embedding table [rows, dim] (any float dtype) to out[i] as Float32.
+    func embedding(_ table: Tensor, ids: [Int], into out: UnsafeMutablePointer<Float>)
+    /// dst = src, `count` values.
+    func copy(_ dst: UnsafeMutablePointer<Float>, _ src: UnsafePointer<Float>, count: Int)
+    /// y[cols, rows] = transpose(x[rows, cols]) (channels-first <-> rows-first).
+    func transpose(_ x: UnsafePointer<Float>, rows: Int, cols: Int, into y: UnsafeMutablePointer<Float>)
+    /// In place, per row of `scale.count`: x ⊙= scale (layer scales).
+    func scaleRows(_ x: UnsafeMutablePointer<Float>, _ scale: [Float], rows: Int)
+    /// In place on x[channels, length]: row c += bias[c] (a channels-first bias).
+    func addChannelBias(_ x: UnsafeMutablePointer<Float>, _ bias: [Float], channels: Int, length: Int)
+    /// x = min(max(x, lo), hi), elementwise.
+    func clamp(_ x: UnsafeMutablePointer<Float>, count: Int, lo: Float, hi: Float)
     /// In place, per row of `dim`: x = x · rsqrt(mean(x²) + eps) · weight (statistics in float32).
     func rmsNorm(_ x: UnsafeMutablePointer<Float>, weight: UnsafePointer<Float>, rows: Int, dim: Int, eps: Float)
     /// In place, rotate-half RoPE on x[table.rows, heads, headDim] at the table's positions.
@@ -196,10 +218,51 @@ extension Backend {
 
     public func prepare(_ layers: [Linear]) { for layer in layers { prepare(layer) } }
 
-    /// Copies row `row` of an embedding table [rows, dim] (any float dtype) into `out` as Float32.
+    /// `linear` where any algorithm will do (one stream, or work that is not a decode step).
+    public func linear(_ layer: Linear, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, rows: Int) {
+        linear(layer, x, y, rows: rows, batchInvariant: false)
+    }
+
+    /// One row of an embedding table.
     public func embedding(_ table: Tensor, row: Int, into out: UnsafeMutablePointer<Float>) {
+        embedding(table, ids: [row], into: out)
+    }
+
+    public func embedding(_ table: Tensor, ids: [Int], into out: UnsafeMutablePointer<Float>) {
         let dim = table.shape[1]
-        convertToFloat(dtype: table.dtype, src: table.data + row * dim * table.dtype.byteSize, dst: out, count: dim)
+        for (i, id) in ids.enumerated() {
+            convertToFloat(dtype: table.dtype, src: table.data + id * dim * table.dtype.byteSize, dst: out + i * dim, count: dim)
+        }
+    }
+
+    public func copy(_ dst: UnsafeMutablePointer<Float>, _ src: UnsafePointer<Float>, count: Int) {
+        if count > 0 && UnsafePointer(dst) != src { dst.update(from: src, count: count) }
+    }
+
+    public func transpose(_ x: UnsafePointer<Float>, rows: Int, cols: Int, into y: UnsafeMutablePointer<Float>) {
+        for r in 0..<rows {
+            for c in 0..<cols { y[c * rows + r] = x[r * cols + c] }
+        }
+    }
+
+    public func scaleRows(_ x: UnsafeMutablePointer<Float>, _ scale: [Float], rows: Int) {
+        let d = scale.count
+        scale.withUnsafeBufferPointer { s in
+            for r in 0..<rows {
+                for i in 0..<d { x[r * d + i] *= s[i] }
+            }
+        }
+    }
+
+    public func addChannelBias(_ x: UnsafeMutablePointer<Float>, _ bias: [Float], channels: Int, length: Int) {
+        for c in 0..<channels {
+            let b = bias[c], row = x + c * length
+            for t in 0..<length { row[t] += b }
+        }
+    }
+
+    public func clamp(_ x: UnsafeMutablePointer<Float>, count: Int, lo: Float, hi: Float) {
+        for i in 0..<count { x[i] = min(max(x[i], lo), hi) }
     }
 }
 
@@ -207,7 +270,8 @@ extension Backend {
 public final class ReferenceBackend: Backend {
     public init() {}
 
-    public func linear(_ layer: Linear, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, rows: Int) {
+    public func linear(_ layer: Linear, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, rows: Int,
+                       batchInvariant: Bool) {
         let (n, k) = (layer.outFeatures, layer.inFeatures)
         let w = FloatBuffer(count: n * k)
         convertToFloat(dtype: layer.weight.dtype, src: layer.weight.data, dst: w.pointer, count: n * k)

@@ -57,18 +57,23 @@ public final class CPUBackend: Backend, @unchecked Sendable {
     /// where the weight-streaming kernels would re-read the weights every four rows.
     public static let gemmMinRows = 16
 
-    public func linear(_ layer: Linear, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, rows: Int) {
+    public func linear(_ layer: Linear, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, rows: Int,
+                       batchInvariant: Bool) {
         let (n, k) = (layer.outFeatures, layer.inFeatures)
         layer.bias.withOptionalPointer { bias in
-            // f32 weights: the decode matvec, or the few-row kernel (which itself hands m >= 128 to the GEMM).
+            // f32 weights: the decode matvec, or the few-row kernel (which itself hands m >= 128 to
+            // the GEMM unless every row must come out as it would alone).
             func product(_ w: UnsafePointer<Float>) {
                 if rows == 1 {
                     Kernels.matvec(weight: w, input: x, bias: bias, output: y, rows: n, cols: k, pool: pool)
                 } else {
-                    Kernels.matmul(weight: w, input: x, bias: bias, output: y, m: rows, rows: n, cols: k, pool: pool)
+                    Kernels.matmul(weight: w, input: x, bias: bias, output: y, m: rows, rows: n, cols: k,
+                                   allowGEMM: !batchInvariant, pool: pool)
                 }
             }
-            if rows >= Self.gemmMinRows, layer.weight.dtype != .f32 || layer.prepared != nil {
+            // Batch-invariant rows stay on the weight-streaming kernels, whose per-row sums do not
+            // depend on how many rows share a pass.
+            if !batchInvariant, rows >= Self.gemmMinRows, layer.weight.dtype != .f32 || layer.prepared != nil {
                 if case .f32(let w) = layer.prepared { return product(w.pointer) }
                 withWidened(layer) { w in
                     GEMM.sgemm(transB: true, m: rows, n: n, k: k, a: x, lda: k, b: w, ldb: k, c: y, ldc: n, pool: pool)

@@ -76,9 +76,9 @@ public enum Kernels {
     /// positions): the weight-streaming kernel for small m, the packed GEMM from `sgemmMinRows` on.
     public static func matmul(
         weight: UnsafePointer<Float>, input: UnsafePointer<Float>, bias: UnsafePointer<Float>? = nil,
-        output: UnsafeMutablePointer<Float>, m: Int, rows: Int, cols: Int, pool: ThreadPool? = nil
+        output: UnsafeMutablePointer<Float>, m: Int, rows: Int, cols: Int, allowGEMM: Bool = true, pool: ThreadPool? = nil
     ) {
-        guard m >= sgemmMinRows else {
+        guard allowGEMM && m >= sgemmMinRows else {
             ck_matmul_f32(pool?.handle, weight, input, bias, output, Int32(m), Int32(rows), Int32(cols))
             return
         }

@@ -131,9 +131,9 @@ func request(for g: GoldenCase) throws -> (SpeechRequest, GenerationOptions) {
         let layerCount = model.config.talkerConfig.numHiddenLayers
         for i in 0...layerCount {
             let name = String(format: "talker_prefill_hidden_L%02d_last", i)
-            #expect(relativeError(layers[i] ?? [], try g.floats(name)) < tol, "\(name)")
+            #expect(relativeError(try #require(layers[i], "no \(name)"), try g.floats(name)) < tol, "\(name)")
         }
-        #expect(relativeError(stepLogits[0] ?? [], try g.floats("talker_prefill_logits_last")) < tol, "prefill logits")
+        #expect(relativeError(try #require(stepLogits[0], "no prefill logits"), try g.floats("talker_prefill_logits_last")) < tol, "prefill logits")
         let step1 = try #require(stepLogits[1], "no step 1 logits")
         #expect(relativeError(step1, try g.floats("talker_step1_logits")) < tol, "step 1 logits")
         let expectedCP = try g.rows("cp_frame0_logits")

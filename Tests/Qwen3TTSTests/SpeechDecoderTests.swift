@@ -127,7 +127,9 @@ private final class OrderedBackend: Backend, @unchecked Sendable {
         }
     }
 
-    func linear(_ layer: Linear, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, rows: Int) { r.linear(layer, x, y, rows: rows) }
+    func linear(_ layer: Linear, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, rows: Int, batchInvariant: Bool) {
+        r.linear(layer, x, y, rows: rows, batchInvariant: batchInvariant)
+    }
     func rmsNorm(_ x: UnsafeMutablePointer<Float>, weight: UnsafePointer<Float>, rows: Int, dim: Int, eps: Float) {
         r.rmsNorm(x, weight: weight, rows: rows, dim: dim, eps: eps)
     }
@@ -287,42 +289,5 @@ private final class OrderedBackend: Backend, @unchecked Sendable {
         }
         let message = SpeechDecoderError.codeOutOfRange(frame: 2, codebook: 0, code: -1, codebookSize: 2048).description
         #expect(message.contains("frame 2") && message.contains("-1") && message.contains("0..<2048"))
-    }
-}
-
-// MARK: - Benchmark (by hand)
-// QWEN3TTS_DECODER_BENCH=1 [QWEN3TTS_DECODER_BENCH_DIR=/root/tmp/real06b/speech_tokenizer] \
-//   swift test -c release --scratch-path .build-dec --filter SpeechDecoderBenchmark
-
-@Suite struct SpeechDecoderBenchmark {
-    static let enabled = ProcessInfo.processInfo.environment["QWEN3TTS_DECODER_BENCH"] == "1"
-    static let directory = ProcessInfo.processInfo.environment["QWEN3TTS_DECODER_BENCH_DIR"] ?? "/root/tmp/real06b/speech_tokenizer"
-
-    private func seconds(_ body: () throws -> Void) rethrows -> Double {
-        let start = ContinuousClock.now
-        try body()
-        let d = ContinuousClock.now - start
-        return Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
-    }
-
-    @Test(.enabled(if: enabled)) func realDimensions() throws {
-        let decoder = try SpeechDecoder(directory: Self.directory, backend: CPUBackend(threads: 2))
-        let frames = randomFrames(100, seed: 11)
-        _ = try decoder.decode(Array(frames.prefix(4)))  // warm-up: scratch, BLAS threads
-        let offline = try seconds { _ = try decoder.decode(frames) }
-        print(String(format: "decoder offline: 100 frames in %.2f s = %.1f ms/frame (real time: 80 ms/frame)",
-                     offline, offline * 10))
-        for piece in [1, 4, 12] {
-            let stream = decoder.makeStream()
-            var t = 0.0
-            var start = 0
-            while start < frames.count {
-                let end = min(start + piece, frames.count)
-                let chunk = Array(frames[start..<end])
-                t += try seconds { _ = try stream.push(chunk) }
-                start = end
-            }
-            print(String(format: "decoder streaming, %2d-frame pushes: %.1f ms/frame", piece, t * 1000 / Double(frames.count)))
-        }
     }
 }

@@ -37,12 +37,14 @@ public final class SpeechDecoder: @unchecked Sendable {
     public var samplesPerFrame: Int { (config.upsampleRates + config.upsamplingRatios).reduce(1, *) }
 
     // decoder.quantizer.{rvq_first,rvq_rest}.vq.layers.N._codebook: embedding_sum / clamp(cluster_usage, 1e-5),
-    // all codebooks in order, each [codebook_size, codebook_dim / 2].
-    let codebooks: [[Float]]
+    // all codebooks in order, each [codebook_size, codebook_dim / 2] f32.
+    let codebooks: [Tensor]
     let firstProjection: Conv1dLayer  // decoder.quantizer.rvq_first.output_proj [codebook_dim, codebook_dim/2, 1]
     let restProjection: Conv1dLayer   // decoder.quantizer.rvq_rest.output_proj  [codebook_dim, codebook_dim/2, 1]
     let preConv: Conv1dLayer          // decoder.pre_conv.conv [latent, codebook_dim, 3]
-    let transformer: PreTransformer   // decoder.pre_transformer.*
+    let transformerInput: Linear      // decoder.pre_transformer.input_proj [hidden, latent] + bias
+    let transformer: TransformerStack // decoder.pre_transformer.{layers,norm}: RMSNorm, layer scales, sliding window
+    let transformerOutput: Linear     // decoder.pre_transformer.output_proj [latent, hidden] + bias
     let upsample: [UpsampleStage]     // decoder.upsample.{0,1}
     let inputConv: Conv1dLayer        // decoder.decoder.0.conv [decoder_dim, latent, 7]
     let blocks: [DecoderBlock]        // decoder.decoder.{1..4}
@@ -83,13 +85,14 @@ public final class SpeechDecoder: @unchecked Sendable {
         }
 
         let half = c.codebookDim / 2
-        var books: [[Float]] = []
+        var books: [Tensor] = []
         for (group, count) in [("rvq_first", 1), ("rvq_rest", c.numQuantizers - 1)] {
             for i in 0..<count {
                 let p = "decoder.quantizer.\(group).vq.layers.\(i)._codebook"
                 let sum = try w.tensor("\(p).embedding_sum", shape: [c.codebookSize, half], dtypes: floatWeightTypes).floats()
                 let usage = try vector("\(p).cluster_usage", c.codebookSize)
-                books.append((0..<sum.count).map { sum[$0] / max(usage[$0 / half], 1e-5) })
+                let book = FloatBuffer((0..<sum.count).map { sum[$0] / max(usage[$0 / half], 1e-5) })
+                books.append(Tensor(dtype: .f32, shape: [c.codebookSize, half], data: UnsafeRawPointer(book.pointer), owner: book))
             }
         }
         codebooks = books
@@ -98,27 +101,12 @@ public final class SpeechDecoder: @unchecked Sendable {
         preConv = try conv("decoder.pre_conv.conv", c.latentDim, c.codebookDim, 3)
 
         let t = "decoder.pre_transformer"
-        let (h, qd, kvd) = (c.hiddenSize, c.numAttentionHeads * c.headDim, c.numKeyValueHeads * c.headDim)
-        transformer = PreTransformer(
-            inputProj: try linear("\(t).input_proj", h, c.latentDim, bias: true),
-            layers: try (0..<c.numHiddenLayers).map { l in
-                let p = "\(t).layers.\(l)"
-                return PreTransformerLayer(
-                    inputNorm: try vector("\(p).input_layernorm.weight", h),
-                    q: try linear("\(p).self_attn.q_proj", qd, h, bias: false),
-                    k: try linear("\(p).self_attn.k_proj", kvd, h, bias: false),
-                    v: try linear("\(p).self_attn.v_proj", kvd, h, bias: false),
-                    o: try linear("\(p).self_attn.o_proj", h, qd, bias: false),
-                    attentionScale: try vector("\(p).self_attn_layer_scale.scale", h),
-                    postNorm: try vector("\(p).post_attention_layernorm.weight", h),
-                    gate: try linear("\(p).mlp.gate_proj", c.intermediateSize, h, bias: false),
-                    up: try linear("\(p).mlp.up_proj", c.intermediateSize, h, bias: false),
-                    down: try linear("\(p).mlp.down_proj", h, c.intermediateSize, bias: false),
-                    mlpScale: try vector("\(p).mlp_layer_scale.scale", h))
-            },
-            norm: try vector("\(t).norm.weight", h),
-            outputProj: try linear("\(t).output_proj", c.latentDim, h, bias: true),
-            rotary: RotaryEmbedding(headDim: c.headDim, theta: c.ropeTheta))
+        transformerInput = try linear("\(t).input_proj", c.hiddenSize, c.latentDim, bias: true)
+        transformer = try TransformerStack(w, prefix: t, geometry: TransformerGeometry(
+            hidden: c.hiddenSize, intermediate: c.intermediateSize, layers: c.numHiddenLayers, heads: c.numAttentionHeads,
+            kvHeads: c.numKeyValueHeads, headDim: c.headDim, eps: Float(c.rmsNormEps), ropeTheta: c.ropeTheta,
+            qkNorm: false, layerScale: true, window: c.slidingWindow))
+        transformerOutput = try linear("\(t).output_proj", c.latentDim, c.hiddenSize, bias: true)
 
         upsample = try c.upsamplingRatios.enumerated().map { i, ratio in
             let u = "decoder.upsample.\(i)", d = c.latentDim
@@ -210,25 +198,6 @@ extension SpeechDecoder {
     struct Snake {
         let logAlpha: [Float]  // .alpha [C]
         let logBeta: [Float]   // .beta  [C]
-    }
-
-    /// One pre-transformer layer: x += ls1 * Attn(RMSNorm(x)); x += ls2 * SwiGLU(RMSNorm(x)).
-    /// No q/k norms and no biases, unlike the talker's layers.
-    struct PreTransformerLayer {
-        let inputNorm: [Float]       // input_layernorm.weight [hidden]
-        let q, k, v, o: Linear       // self_attn.{q,k,v}_proj [heads*head_dim, hidden], o_proj [hidden, heads*head_dim]
-        let attentionScale: [Float]  // self_attn_layer_scale.scale [hidden]
-        let postNorm: [Float]        // post_attention_layernorm.weight [hidden]
-        let gate, up, down: Linear   // mlp.{gate,up}_proj [intermediate, hidden], down_proj [hidden, intermediate]
-        let mlpScale: [Float]        // mlp_layer_scale.scale [hidden]
-    }
-
-    struct PreTransformer {
-        let inputProj: Linear        // input_proj [hidden, latent] + bias
-        let layers: [PreTransformerLayer]
-        let norm: [Float]            // norm.weight [hidden]
-        let outputProj: Linear       // output_proj [latent, hidden] + bias
-        let rotary: RotaryEmbedding
     }
 
     /// A ConvTranspose1d with its bias kept apart: streaming carries the unbiased overlap into the

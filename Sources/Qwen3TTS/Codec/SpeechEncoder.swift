@@ -25,8 +25,7 @@ public final class SpeechEncoder: @unchecked Sendable {
     public let config: SpeechTokenizerConfig
     private let backend: Backend
     private let seanet: [SEANetLayer]
-    private let transformer: [MimiLayer]
-    private let rotary: RotaryEmbedding
+    private let transformer: TransformerStack  // encoder.encoder_transformer.layers.*: LayerNorm, GELU MLP, layer scales
     private let downsample: Conv1dLayer  // encoder.downsample.conv.weight [hidden, hidden, 2·(25 Hz / 12.5 Hz)], stride 2
     private let semantic: ResidualQuantizer
     private let acoustic: ResidualQuantizer
@@ -66,8 +65,12 @@ public final class SpeechEncoder: @unchecked Sendable {
         layers.append(.conv(try conv(name(".conv"), e.hiddenSize, channels, e.lastKernelSize)))              // [hidden, C, 3]
         seanet = layers
 
-        transformer = try (0..<e.numHiddenLayers).map { try MimiLayer(w, prefix: "encoder.encoder_transformer.layers.\($0)", e) }
-        rotary = RotaryEmbedding(headDim: e.headDim, theta: e.ropeTheta)
+        // Full causal attention (window 0): in transformers 4.57.3 the eager/sdpa Mimi path builds its
+        // mask with `create_causal_mask`, which ignores `sliding_window` (only flash-attention-2 applies it).
+        transformer = try TransformerStack(w, prefix: "encoder.encoder_transformer", geometry: TransformerGeometry(
+            hidden: e.hiddenSize, intermediate: e.intermediateSize, layers: e.numHiddenLayers, heads: e.numAttentionHeads,
+            kvHeads: e.numKeyValueHeads, headDim: e.headDim, eps: Float(e.normEps), ropeTheta: e.ropeTheta,
+            norm: .layer, qkNorm: false, mlp: .gelu, layerScale: true, window: 0, finalNorm: false))
 
         // MimiModel: kernel 2·int(encodec_frame_rate / frame_rate), encodec_frame_rate = ceil(sr / hop).
         let hop = e.upsamplingRatios.reduce(1, *)
@@ -135,11 +138,10 @@ public final class SpeechEncoder: @unchecked Sendable {
         // Transformer over rows [T, hidden].
         let d = e.hiddenSize
         let rows = FloatBuffer(count: length * d)
-        transpose(x.pointer, rows.pointer, rows: channels, cols: length)
-        let scratch = MimiScratch(rows: length, e)
-        let table = RotaryTable(rotary, start: 0, rows: length)
-        for layer in transformer { layer.forward(rows.pointer, rows: length, scratch, table: table, backend: backend) }
-        transpose(rows.pointer, x.pointer, rows: length, cols: d)
+        backend.transpose(x.pointer, rows: channels, cols: length, into: rows.pointer)
+        try transformer.forward(rows.pointer, segments: [Segment(cache: transformer.makeCache(capacity: length), rows: length)],
+                                scratch: TransformerScratch(), backend: backend)
+        backend.transpose(rows.pointer, rows: length, cols: d, into: x.pointer)
 
         // Downsample to 12.5 Hz: causal, but padded by repeating the edge frames (pad_mode="replicate").
         let k = downsample.kernelSize, s = downsample.stride
@@ -156,7 +158,7 @@ public final class SpeechEncoder: @unchecked Sendable {
         let z = FloatBuffer(count: d * frames)
         backend.conv1d(downsample, padded.pointer, length: tp, padLeft: 0, padRight: 0, z.pointer)
         let latent = FloatBuffer(count: frames * d)
-        transpose(z.pointer, latent.pointer, rows: d, cols: frames)
+        backend.transpose(z.pointer, rows: d, cols: frames, into: latent.pointer)
 
         // Split RVQ: both quantizers start from the same latent (the acoustic one does not see the semantic residual).
         let semanticCodes = semantic.encode(latent, frames: frames, backend: backend)
@@ -178,96 +180,12 @@ public final class SpeechEncoder: @unchecked Sendable {
     }
 }
 
-private func transpose(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, rows: Int, cols: Int) {
-    for r in 0..<rows { for c in 0..<cols { dst[c * rows + r] = src[r * cols + c] } }
-}
-
 /// One entry of `MimiEncoder.layers`.
 private enum SEANetLayer {
     case conv(Conv1dLayer)
     case elu
     /// `MimiResnetBlock`: x + conv2(elu(conv1(elu(x)))) (identity shortcut).
     case residual(Conv1dLayer, Conv1dLayer)
-}
-
-/// Activation scratch of the encoder transformer.
-private final class MimiScratch {
-    let normed, q, k, v, attn, proj, hidden: FloatBuffer
-    init(rows: Int, _ e: CodecEncoderConfig) {
-        normed = FloatBuffer(count: rows * e.hiddenSize)
-        q = FloatBuffer(count: rows * e.numAttentionHeads * e.headDim)
-        k = FloatBuffer(count: rows * e.numKeyValueHeads * e.headDim)
-        v = FloatBuffer(count: rows * e.numKeyValueHeads * e.headDim)
-        attn = FloatBuffer(count: rows * e.numAttentionHeads * e.headDim)
-        proj = FloatBuffer(count: rows * e.hiddenSize)
-        hidden = FloatBuffer(count: rows * e.intermediateSize)
-    }
-}
-
-/// `MimiTransformerLayer`: x += ls1 ⊙ attn(LayerNorm(x)); x += ls2 ⊙ fc2(gelu(fc1(LayerNorm(x)))).
-private final class MimiLayer {
-    let inNormW, inNormB: [Float]       // input_layernorm.{weight,bias} [hidden]
-    let q, k, v, o: Linear              // self_attn.{q,k,v,o}_proj.weight
-    let attnScale: [Float]              // self_attn_layer_scale.scale [hidden]
-    let postNormW, postNormB: [Float]   // post_attention_layernorm.{weight,bias} [hidden]
-    let fc1, fc2: Linear                // mlp.fc1.weight [intermediate, hidden], mlp.fc2.weight [hidden, intermediate]
-    let mlpScale: [Float]               // mlp_layer_scale.scale [hidden]
-    let heads, kvHeads, headDim, hidden: Int
-    let eps: Float
-
-    init(_ w: SafeTensorsCheckpoint, prefix p: String, _ e: CodecEncoderConfig) throws {
-        let h = e.hiddenSize, qDim = e.numAttentionHeads * e.headDim, kvDim = e.numKeyValueHeads * e.headDim
-        func vec(_ name: String) throws -> [Float] { try w.tensor("\(p).\(name)", shape: [h], dtypes: floatWeightTypes).floats() }
-        func lin(_ name: String, _ out: Int, _ inp: Int) throws -> Linear {
-            Linear(weight: try w.tensor("\(p).\(name)", shape: [out, inp], dtypes: floatWeightTypes))
-        }
-        inNormW = try vec("input_layernorm.weight")
-        inNormB = try vec("input_layernorm.bias")
-        q = try lin("self_attn.q_proj.weight", qDim, h)
-        k = try lin("self_attn.k_proj.weight", kvDim, h)
-        v = try lin("self_attn.v_proj.weight", kvDim, h)
-        o = try lin("self_attn.o_proj.weight", h, qDim)
-        attnScale = try vec("self_attn_layer_scale.scale")
-        postNormW = try vec("post_attention_layernorm.weight")
-        postNormB = try vec("post_attention_layernorm.bias")
-        fc1 = try lin("mlp.fc1.weight", e.intermediateSize, h)
-        fc2 = try lin("mlp.fc2.weight", h, e.intermediateSize)
-        mlpScale = try vec("mlp_layer_scale.scale")
-        heads = e.numAttentionHeads
-        kvHeads = e.numKeyValueHeads
-        headDim = e.headDim
-        hidden = h
-        eps = Float(e.normEps)
-    }
-
-    func forward(_ x: UnsafeMutablePointer<Float>, rows: Int, _ s: MimiScratch, table: RotaryTable, backend: Backend) {
-        let n = rows * hidden
-        s.normed.pointer.update(from: x, count: n)
-        backend.layerNorm(s.normed.pointer, weight: inNormW, bias: inNormB, rows: rows, dim: hidden, eps: eps)
-        backend.linear(q, s.normed.pointer, s.q.pointer, rows: rows)
-        backend.linear(k, s.normed.pointer, s.k.pointer, rows: rows)
-        backend.linear(v, s.normed.pointer, s.v.pointer, rows: rows)
-        backend.rope(s.q.pointer, heads: heads, table: table)
-        backend.rope(s.k.pointer, heads: kvHeads, table: table)
-        // Full causal attention: in transformers 4.57.3 the eager/sdpa Mimi path builds its mask with
-        // `create_causal_mask`, which ignores `sliding_window` (only flash-attention-2 would apply it).
-        backend.attention(q: s.q.pointer, k: s.k.pointer, v: s.v.pointer, out: s.attn.pointer,
-                          rows: rows, start: 0, heads: heads, kvHeads: kvHeads, headDim: headDim, window: 0)
-        backend.linear(o, s.attn.pointer, s.proj.pointer, rows: rows)
-        addScaled(x, s.proj.pointer, attnScale, rows: rows)
-
-        s.normed.pointer.update(from: x, count: n)
-        backend.layerNorm(s.normed.pointer, weight: postNormW, bias: postNormB, rows: rows, dim: hidden, eps: eps)
-        backend.linear(fc1, s.normed.pointer, s.hidden.pointer, rows: rows)
-        backend.gelu(s.hidden.pointer, count: rows * fc1.outFeatures)
-        backend.linear(fc2, s.hidden.pointer, s.proj.pointer, rows: rows)
-        addScaled(x, s.proj.pointer, mlpScale, rows: rows)
-    }
-
-    /// x += scale ⊙ y, per row (MimiLayerScale on the residual branch).
-    private func addScaled(_ x: UnsafeMutablePointer<Float>, _ y: UnsafePointer<Float>, _ scale: [Float], rows: Int) {
-        for r in 0..<rows { for i in 0..<hidden { x[r * hidden + i] += scale[i] * y[r * hidden + i] } }
-    }
 }
 
 /// `MimiResidualVectorQuantizer.encode` over its first `layers` codebooks.

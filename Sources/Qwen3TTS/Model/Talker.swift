@@ -24,13 +24,13 @@ public final class Talker: @unchecked Sendable {
     let textFC1: Linear             // talker.text_projection.linear_fc1 [text_hidden, text_hidden] + bias
     let textFC2: Linear             // talker.text_projection.linear_fc2 [hidden, text_hidden] + bias
     let codecEmbedding: Tensor      // talker.model.codec_embedding.weight [vocab, hidden]
-    let decoder: Qwen3Decoder       // talker.model.layers.*, talker.model.norm
+    let stack: TransformerStack     // talker.model.layers.*, talker.model.norm
     let codecHead: Linear           // talker.codec_head.weight [vocab, hidden]
 
     var hidden: Int { config.hiddenSize }
 
     /// Every matrix, for `Backend.prepare` (the embedding tables are read a row at a time).
-    var linearLayers: [Linear] { [textFC1, textFC2, codecHead] + decoder.linearLayers }
+    var linearLayers: [Linear] { [textFC1, textFC2, codecHead] + stack.linearLayers }
 
     init(_ w: SafeTensorsCheckpoint, config c: TalkerConfig) throws {
         config = c
@@ -41,7 +41,7 @@ public final class Talker: @unchecked Sendable {
         textFC2 = Linear(weight: try w.tensor("talker.text_projection.linear_fc2.weight", shape: [c.hiddenSize, th], dtypes: floatWeightTypes),
                          bias: try w.tensor("talker.text_projection.linear_fc2.bias", shape: [c.hiddenSize]))
         codecEmbedding = try w.tensor("talker.model.codec_embedding.weight", shape: [c.vocabSize, c.hiddenSize], dtypes: floatWeightTypes)
-        decoder = try Qwen3Decoder(w, prefix: "talker.model", geometry: DecoderGeometry(
+        stack = try TransformerStack(w, prefix: "talker.model", geometry: TransformerGeometry(
             hidden: c.hiddenSize, intermediate: c.intermediateSize, layers: c.numHiddenLayers, heads: c.numAttentionHeads,
             kvHeads: c.numKeyValueHeads, headDim: c.headDim, eps: Float(c.rmsNormEps), ropeTheta: c.ropeTheta))
         codecHead = Linear(weight: try w.tensor("talker.codec_head.weight", shape: [c.vocabSize, c.hiddenSize], dtypes: floatWeightTypes))
@@ -52,12 +52,10 @@ public final class Talker: @unchecked Sendable {
         guard !ids.isEmpty else { return [] }
         let th = config.textHiddenSize
         let raw = FloatBuffer(count: ids.count * th)
-        for (r, id) in ids.enumerated() {
-            guard id >= 0 && id < config.textVocabSize else {
-                throw GenerationError.invalidRequest("text token id \(id) is outside the model's text vocabulary (\(config.textVocabSize))")
-            }
-            backend.embedding(textEmbedding, row: id, into: raw.pointer + r * th)
+        for id in ids where id < 0 || id >= config.textVocabSize {
+            throw GenerationError.invalidRequest("text token id \(id) is outside the model's text vocabulary (\(config.textVocabSize))")
         }
+        backend.embedding(textEmbedding, ids: ids, into: raw.pointer)
         let mid = FloatBuffer(count: ids.count * th)
         backend.linear(textFC1, raw.pointer, mid.pointer, rows: ids.count)
         backend.silu(mid.pointer, count: ids.count * th)
@@ -66,23 +64,36 @@ public final class Talker: @unchecked Sendable {
         return (0..<ids.count).map { out.array(offset: $0 * hidden, count: hidden) }
     }
 
+    /// E_c(id) for each id, into out[ids.count, hidden].
+    func codecEmbeddings(_ ids: [Int], into out: UnsafeMutablePointer<Float>, backend: Backend) {
+        backend.embedding(codecEmbedding, ids: ids, into: out)
+    }
+
     /// E_c(id): one row of the codec embedding.
     func codecEmbedding(_ id: Int, backend: Backend) -> [Float] {
         var out = [Float](repeating: 0, count: hidden)
-        backend.embedding(codecEmbedding, row: id, into: &out)
+        codecEmbeddings([id], into: &out, backend: backend)
         return out
     }
 
-    func makeCache(capacity: Int) -> KVCache { decoder.makeCache(capacity: capacity) }
+    func makeCache(capacity: Int) -> KVCache { stack.makeCache(capacity: capacity) }
 
-    /// Runs `rows` input embeddings (x[rows, hidden], overwritten) and returns the final-normed hidden
-    /// state of the last position and its codec logits.
-    func forward(_ x: FloatBuffer, rows: Int, cache: KVCache, scratch: DecoderScratch, backend: Backend,
-                 observe: ((Int, UnsafePointer<Float>) -> Void)? = nil) throws -> (hidden: [Float], logits: [Float]) {
-        try decoder.forward(x.pointer, rows: rows, cache: cache, scratch: scratch, backend: backend, observe: observe)
-        let last = x.array(offset: (rows - 1) * hidden, count: hidden)
-        var logits = [Float](repeating: 0, count: config.vocabSize)
-        backend.linear(codecHead, last, &logits, rows: 1)
-        return (last, logits)
+    /// Runs the input embeddings x[rows, hidden] of `segments` (overwritten with the final-normed
+    /// hidden states) and writes the codec logits of each segment's last row to logits[segment, vocab].
+    func forward(_ x: UnsafeMutablePointer<Float>, segments: [Segment], logits: UnsafeMutablePointer<Float>,
+                 scratch: TransformerScratch, lastRows: UnsafeMutablePointer<Float>, backend: Backend, batchInvariant: Bool,
+                 observe: ((Int, UnsafePointer<Float>) -> Void)? = nil) throws {
+        try stack.forward(x, segments: segments, scratch: scratch, backend: backend, batchInvariant: batchInvariant, observe: observe)
+        // The head reads only each segment's last row: gather them when segments are longer than one.
+        var head = UnsafePointer(x)
+        if segments.contains(where: { $0.rows != 1 }) {
+            var row = 0
+            for (i, seg) in segments.enumerated() {
+                row += seg.rows
+                backend.copy(lastRows + i * hidden, x + (row - 1) * hidden, count: hidden)
+            }
+            head = UnsafePointer(lastRows)
+        }
+        backend.linear(codecHead, head, logits, rows: segments.count, batchInvariant: batchInvariant)
     }
 }

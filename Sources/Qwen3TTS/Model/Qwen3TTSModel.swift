@@ -47,8 +47,11 @@ public final class Qwen3TTSModel: @unchecked Sendable {
     public func generate(_ request: SpeechRequest, options: GenerationOptions,
                          onFrame: ([Int]) -> Bool = { _ in true }) throws -> GenerationResult {
         let p = try prompt(for: request)
-        return try Generator(talker: talker, codePredictor: codePredictor, backend: backend)
-            .run(p, options: options, onFrame: onFrame)
+        let generator = makeGenerator()
+        // The stream keeps `onFrame` only while `run` runs.
+        return try withoutActuallyEscaping(onFrame) { onFrame in
+            try generator.run(try generator.makeStream(p, options: options, onFrame: onFrame))
+        }
     }
 
     /// Like `generate`, also reporting intermediates (per-layer prefill activations of the last
@@ -58,10 +61,13 @@ public final class Qwen3TTSModel: @unchecked Sendable {
                                step: @escaping (Int, [Float], [[Float]]) -> Void) throws -> (Prompt, GenerationResult) {
         let p = try prompt(for: request)
         let h = talker.hidden, rows = p.prefill.count
-        let result = try Generator(talker: talker, codePredictor: codePredictor, backend: backend).run(
-            p, options: options, onFrame: { _ in true },
+        let generator = makeGenerator()
+        let stream = try generator.makeStream(
+            p, options: options,
             observePrefill: { i, x in prefillLayer(i, Array(UnsafeBufferPointer(start: x + (rows - 1) * h, count: h))) },
             observeStep: step)
-        return (p, result)
+        return (p, try generator.run(stream))
     }
+
+    func makeGenerator() -> Generator { Generator(talker: talker, codePredictor: codePredictor, backend: backend) }
 }

@@ -27,17 +27,15 @@ public final class SpeechDecoderStream: @unchecked Sendable {
     private let blockConvs: [OverlapConv]
     private let unitConvs: [[CausalConv]]  // conv1 of each residual unit (conv2 is 1x1: no state)
     private let outputConv: CausalConv
-    /// Per layer: keys (after RoPE) and values of the last `cached` positions, [cached + new rows, kvDim].
-    private var keys: [FloatBuffer], values: [FloatBuffer]
-    private var cached = 0
+    /// The pre-transformer's keys and values: the last window-1 positions.
+    private let cache: KVCache
 
     // Scratch, grown to the largest push seen and then reused.
     private var cur = FloatBuffer(count: 0), next = FloatBuffer(count: 0)
     private var tmpA = FloatBuffer(count: 0), tmpB = FloatBuffer(count: 0)
     private var joined = FloatBuffer(count: 0), full = FloatBuffer(count: 0)
-    private var rows = FloatBuffer(count: 0), normed = FloatBuffer(count: 0), wide = FloatBuffer(count: 0)
-    private var q = FloatBuffer(count: 0), attn = FloatBuffer(count: 0)
-    private var gate = FloatBuffer(count: 0), up = FloatBuffer(count: 0)
+    private var rows = FloatBuffer(count: 0), wide = FloatBuffer(count: 0)
+    private let transformerScratch = TransformerScratch()
 
     init(_ model: SpeechDecoder) {
         self.model = model
@@ -48,10 +46,7 @@ public final class SpeechDecoderStream: @unchecked Sendable {
         blockConvs = model.blocks.map { OverlapConv($0.conv) }
         unitConvs = model.blocks.map { $0.units.map { CausalConv($0.conv1) } }
         outputConv = CausalConv(model.outputConv)
-        let c = model.config
-        let capacity = max(c.slidingWindow - 1, 1) * c.numKeyValueHeads * c.headDim
-        keys = (0..<c.numHiddenLayers).map { _ in FloatBuffer(count: capacity) }
-        values = (0..<c.numHiddenLayers).map { _ in FloatBuffer(count: capacity) }
+        cache = model.transformer.makeCache(capacity: max(model.config.slidingWindow - 1, 1))
     }
 
     /// Decodes `frames` (each `num_quantizers` codes, codebook 0 first) following everything pushed
@@ -77,8 +72,7 @@ public final class SpeechDecoderStream: @unchecked Sendable {
         snake(model.finalSnake, cur.pointer, length: length)
         runCausal(outputConv, length)                       // cur [1, 1920n]
         position += n
-        let out = cur.pointer
-        for i in 0..<length { out[i] = min(max(out[i], -1), 1) }
+        model.backend.clamp(cur.pointer, count: length, lo: -1, hi: 1)
         return cur.array(count: length)
     }
 
@@ -94,7 +88,7 @@ public final class SpeechDecoderStream: @unchecked Sendable {
     public func copyState(from other: SpeechDecoderStream) {
         precondition(other.model === model, "copyState needs a stream of the same decoder")
         position = other.position
-        cached = other.cached
+        cache.copy(from: other.cache)
         for (a, b) in zip([preConv, inputConv, outputConv] + dwconvs + unitConvs.flatMap({ $0 }),
                           [other.preConv, other.inputConv, other.outputConv] + other.dwconvs + other.unitConvs.flatMap({ $0 })) {
             a.history.pointer.update(from: b.history.pointer, count: a.history.count)
@@ -102,13 +96,12 @@ public final class SpeechDecoderStream: @unchecked Sendable {
         for (a, b) in zip(upsampleConvs + blockConvs, other.upsampleConvs + other.blockConvs) {
             a.tail.pointer.update(from: b.tail.pointer, count: a.tail.count)
         }
-        for (a, b) in zip(keys + values, other.keys + other.values) { a.pointer.update(from: b.pointer, count: a.count) }
     }
 
     /// Forgets all state, as for a new utterance (scratch memory is kept).
     public func reset() {
         position = 0
-        cached = 0
+        cache.reset()
         for conv in [preConv, inputConv, outputConv] + dwconvs + unitConvs.flatMap({ $0 }) { conv.reset() }
         for conv in upsampleConvs + blockConvs { conv.reset() }
     }
@@ -117,80 +110,46 @@ public final class SpeechDecoderStream: @unchecked Sendable {
 
     /// Split-RVQ lookup: proj_first(cb0[c0]) + proj_rest(sum of cb_i[c_i], i >= 1), into cur [codebook_dim, n].
     private func dequantize(_ frames: [[Int]]) {
-        let c = model.config, n = frames.count, half = c.codebookDim / 2
+        let b = model.backend, c = model.config, n = frames.count, half = c.codebookDim / 2
+        let gathered = grow(&rows, half * n), sum = grow(&wide, half * n)
         let first = grow(&tmpA, half * n), rest = grow(&tmpB, half * n)
-        rest.update(repeating: 0, count: half * n)
-        for (t, codes) in frames.enumerated() {
-            for (qi, code) in codes.enumerated() {
-                model.codebooks[qi].withUnsafeBufferPointer { book in
-                    let row = book.baseAddress! + code * half
-                    if qi == 0 {
-                        for i in 0..<half { first[i * n + t] = row[i] }
-                    } else {
-                        for i in 0..<half { rest[i * n + t] += row[i] }
-                    }
-                }
+        for qi in 0..<c.numQuantizers {
+            let ids = frames.map { $0[qi] }
+            switch qi {
+            case 0:
+                b.embedding(model.codebooks[0], ids: ids, into: gathered)
+                b.transpose(gathered, rows: n, cols: half, into: first)
+            case 1:
+                b.embedding(model.codebooks[1], ids: ids, into: sum)
+            default:
+                b.embedding(model.codebooks[qi], ids: ids, into: gathered)
+                b.add(sum, gathered, count: half * n)
             }
         }
+        if c.numQuantizers > 1 {
+            b.transpose(sum, rows: n, cols: half, into: rest)
+        } else {
+            rest.update(repeating: 0, count: half * n)
+        }
         let z = grow(&cur, c.codebookDim * n), zRest = grow(&next, c.codebookDim * n)
-        model.backend.conv1d(model.firstProjection, first, length: n, padLeft: 0, padRight: 0, z)
-        model.backend.conv1d(model.restProjection, rest, length: n, padLeft: 0, padRight: 0, zRest)
-        model.backend.add(z, zRest, count: c.codebookDim * n)
+        b.conv1d(model.firstProjection, first, length: n, padLeft: 0, padRight: 0, z)
+        b.conv1d(model.restProjection, rest, length: n, padLeft: 0, padRight: 0, zRest)
+        b.add(z, zRest, count: c.codebookDim * n)
     }
 
     /// cur [latent, n] -> pre-transformer -> cur [latent, n].
     private func runTransformer(length n: Int) {
-        let c = model.config, b = model.backend, tr = model.transformer
+        let c = model.config, b = model.backend
         let h = c.hiddenSize, latent = c.latentDim
-        let qDim = c.numAttentionHeads * c.headDim, kvDim = c.numKeyValueHeads * c.headDim
         let input = grow(&rows, n * latent)
-        transpose(cur.pointer, channels: latent, length: n, into: input)
+        b.transpose(cur.pointer, rows: latent, cols: n, into: input)
         let x = grow(&next, n * h)
-        b.linear(tr.inputProj, input, x, rows: n)
-        let xn = grow(&normed, n * h), qs = grow(&q, n * qDim), att = grow(&attn, n * qDim)
-        let gs = grow(&gate, n * c.intermediateSize), us = grow(&up, n * c.intermediateSize)
-        let proj = grow(&tmpA, n * h)
-        let table = RotaryTable(tr.rotary, start: position, rows: n)
-        for (l, layer) in tr.layers.enumerated() {
-            // Attention over the cached window plus the new rows; new keys/values go after the cache.
-            growCache(l, rows: cached + n, kvDim: kvDim)
-            let ks = keys[l].pointer, vs = values[l].pointer
-            xn.update(from: x, count: n * h)
-            b.rmsNorm(xn, weight: layer.inputNorm, rows: n, dim: h, eps: Float(c.rmsNormEps))
-            b.linear(layer.q, xn, qs, rows: n)
-            b.linear(layer.k, xn, ks + cached * kvDim, rows: n)
-            b.linear(layer.v, xn, vs + cached * kvDim, rows: n)
-            b.rope(qs, heads: c.numAttentionHeads, table: table)
-            b.rope(ks + cached * kvDim, heads: c.numKeyValueHeads, table: table)
-            b.attention(q: qs, k: ks, v: vs, out: att, rows: n, start: cached, heads: c.numAttentionHeads,
-                        kvHeads: c.numKeyValueHeads, headDim: c.headDim, window: c.slidingWindow)
-            b.linear(layer.o, att, proj, rows: n)
-            scaleRows(proj, layer.attentionScale, rows: n)
-            b.add(x, proj, count: n * h)
-            // SwiGLU MLP.
-            xn.update(from: x, count: n * h)
-            b.rmsNorm(xn, weight: layer.postNorm, rows: n, dim: h, eps: Float(c.rmsNormEps))
-            b.linear(layer.gate, xn, gs, rows: n)
-            b.linear(layer.up, xn, us, rows: n)
-            b.swiglu(gs, us, count: n * c.intermediateSize)
-            b.linear(layer.down, gs, proj, rows: n)
-            scaleRows(proj, layer.mlpScale, rows: n)
-            b.add(x, proj, count: n * h)
-        }
-        // Keep only the keys/values a later query can still see (the last window-1 positions).
-        let keep = min(cached + n, max(c.slidingWindow - 1, 0))
-        let drop = cached + n - keep
-        if drop > 0 {
-            for l in 0..<tr.layers.count {
-                memmove(keys[l].pointer, keys[l].pointer + drop * kvDim, keep * kvDim * 4)
-                memmove(values[l].pointer, values[l].pointer + drop * kvDim, keep * kvDim * 4)
-            }
-        }
-        cached = keep
-        b.rmsNorm(x, weight: tr.norm, rows: n, dim: h, eps: Float(c.rmsNormEps))
+        b.linear(model.transformerInput, input, x, rows: n)
+        // The cache grows to hold the window plus this push; it cannot overflow.
+        try! model.transformer.forward(x, segments: [Segment(cache: cache, rows: n)], scratch: transformerScratch, backend: b)
         let out = grow(&rows, n * latent)
-        b.linear(tr.outputProj, x, out, rows: n)
-        transpose(out, rows: n, channels: latent, into: cur.pointer)
+        b.linear(model.transformerOutput, x, out, rows: n)
+        b.transpose(out, rows: n, cols: latent, into: cur.pointer)
     }
 
     /// ConvNeXt block on cur [latent, L], in place: x += gamma * pwconv2(gelu(pwconv1(LN(dwconv(x))))).
@@ -199,24 +158,21 @@ public final class SpeechDecoderStream: @unchecked Sendable {
         let conv = grow(&next, d * length)
         dw.run(cur.pointer, length: length, conv, backend: b, joined: &joined)
         let r = grow(&rows, length * d), hidden = grow(&wide, length * 4 * d)
-        transpose(conv, channels: d, length: length, into: r)
+        b.transpose(conv, rows: d, cols: length, into: r)
         b.layerNorm(r, weight: s.normWeight, bias: s.normBias, rows: length, dim: d, eps: 1e-6)
         b.linear(s.pwconv1, r, hidden, rows: length)
         b.gelu(hidden, count: length * 4 * d)
         b.linear(s.pwconv2, hidden, r, rows: length)
-        let x = cur.pointer
-        s.gamma.withUnsafeBufferPointer { g in
-            for t in 0..<length {
-                for ch in 0..<d { x[ch * length + t] += g[ch] * r[t * d + ch] }
-            }
-        }
+        b.scaleRows(r, s.gamma, rows: length)
+        b.transpose(r, rows: length, cols: d, into: conv)
+        b.add(cur.pointer, conv, count: d * length)
     }
 
     /// x += conv2(Snake(conv1(Snake(x)))) on cur [C, L].
     private func residualUnit(_ u: SpeechDecoder.ResidualUnit, _ conv1: CausalConv, length: Int) {
         let b = model.backend, count = conv1.layer.inChannels * length
         let a = grow(&tmpA, count), h = grow(&tmpB, count)
-        a.update(from: cur.pointer, count: count)
+        b.copy(a, cur.pointer, count: count)
         snake(u.act1, a, length: length)
         conv1.run(a, length: length, h, backend: b, joined: &joined)
         snake(u.act2, h, length: length)
@@ -244,16 +200,6 @@ public final class SpeechDecoderStream: @unchecked Sendable {
         model.backend.snakeBeta(x, logAlpha: s.logAlpha, logBeta: s.logBeta, channels: s.logAlpha.count, length: length)
     }
 
-    /// Makes room for `rows` positions in layer `l`'s cache, keeping the cached ones.
-    private func growCache(_ l: Int, rows: Int, kvDim: Int) {
-        let need = rows * kvDim
-        guard keys[l].count < need else { return }
-        let k = FloatBuffer(count: need), v = FloatBuffer(count: need)
-        k.pointer.update(from: keys[l].pointer, count: cached * kvDim)
-        v.pointer.update(from: values[l].pointer, count: cached * kvDim)
-        keys[l] = k
-        values[l] = v
-    }
 }
 
 // MARK: - Stateful convolutions
@@ -284,12 +230,12 @@ extension SpeechDecoderStream {
             let width = context + length, h = history.pointer
             let j = grow(&joined, layer.inChannels * width)
             for ch in 0..<layer.inChannels {
-                (j + ch * width).update(from: h + ch * context, count: context)
-                (j + ch * width + context).update(from: x + ch * length, count: length)
+                backend.copy(j + ch * width, h + ch * context, count: context)
+                backend.copy(j + ch * width + context, x + ch * length, count: length)
             }
             backend.conv1d(layer, j, length: width, padLeft: 0, padRight: 0, y)
             for ch in 0..<layer.inChannels {
-                (h + ch * context).update(from: j + ch * width + length, count: context)
+                backend.copy(h + ch * context, j + ch * width + length, count: context)
             }
         }
     }
@@ -319,11 +265,13 @@ extension SpeechDecoderStream {
             let f = grow(&full, layer.outChannels * fullLength)
             backend.convTranspose1d(layer, x, length: length, f)
             for ch in 0..<layer.outChannels {
-                let row = f + ch * fullLength, t = tail.pointer + ch * overlap, out = y + ch * emitted, b = bias[ch]
-                for i in 0..<overlap { row[i] += t[i] }
-                for i in 0..<emitted { out[i] = row[i] + b }
-                t.update(from: row + emitted, count: overlap)
+                let row = f + ch * fullLength, t = tail.pointer + ch * overlap
+                backend.add(row, t, count: overlap)
+                backend.copy(y + ch * emitted, row, count: emitted)
+                backend.copy(t, row + emitted, count: overlap)
             }
+            // Bias last (per channel, as upstream adds it to the whole output).
+            backend.addChannelBias(y, bias, channels: layer.outChannels, length: emitted)
         }
     }
 }
@@ -334,26 +282,3 @@ private func grow(_ buffer: inout FloatBuffer, _ count: Int) -> UnsafeMutablePoi
     return buffer.pointer
 }
 
-/// [channels, length] -> [length, channels].
-private func transpose(_ x: UnsafePointer<Float>, channels: Int, length: Int, into y: UnsafeMutablePointer<Float>) {
-    for ch in 0..<channels {
-        for t in 0..<length { y[t * channels + ch] = x[ch * length + t] }
-    }
-}
-
-/// [rows, channels] -> [channels, rows].
-private func transpose(_ x: UnsafePointer<Float>, rows: Int, channels: Int, into y: UnsafeMutablePointer<Float>) {
-    for r in 0..<rows {
-        for ch in 0..<channels { y[ch * rows + r] = x[r * channels + ch] }
-    }
-}
-
-/// Per row of `scale.count` values: x *= scale (the layer scales).
-private func scaleRows(_ x: UnsafeMutablePointer<Float>, _ scale: [Float], rows: Int) {
-    let d = scale.count
-    scale.withUnsafeBufferPointer { s in
-        for r in 0..<rows {
-            for i in 0..<d { x[r * d + i] *= s[i] }
-        }
-    }
-}

@@ -158,9 +158,10 @@ struct PromptBuilder {
             let refEmb = try talker.textEmbeddings(Array(refIDs[3..<(refIDs.count - 2)]), backend: backend)
             let textTrack = refEmb + textEmb + [teos]
             var codes: [[Float]] = [bos]
+            let row = FloatBuffer(count: t.hiddenSize)
             for frame in refCodes {
                 var f = codec(frame[0])
-                codePredictor.addCodeEmbeddings(Array(frame.dropFirst()), into: &f, backend: backend)
+                codePredictor.addCodeEmbeddings(Array(frame.dropFirst()), into: &f, scratch: row.pointer, backend: backend)
                 codes.append(f)
             }
             switch layout {
