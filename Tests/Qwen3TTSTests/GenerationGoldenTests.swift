@@ -53,7 +53,8 @@ final class ModelCache: @unchecked Sendable {
     private var models: [String: Qwen3TTSModel] = [:]
     private let lock = NSLock()
     /// `backend` is "reference" (naive loops), "cpu" (the optimized kernels, bf16 weights as
-    /// stored) or "cpu-f32" (the kernels on weights widened to f32 at load).
+    /// stored), "cpu-f32" (the kernels on weights widened to f32 at load) or "cpu-q8"/"cpu-q4"
+    /// (block-quantized at load).
     func model(_ structure: String, _ variant: String, backend: String = "cpu") throws -> Qwen3TTSModel {
         let dir = fixturesDirectory.appendingPathComponent("checkpoints/\(structure)/\(variant)").path
         lock.lock()
@@ -62,6 +63,8 @@ final class ModelCache: @unchecked Sendable {
         let b: Backend = switch backend {
         case "cpu": CPUBackend(threads: 2)
         case "cpu-f32": CPUBackend(threads: 2, weights: .f32)
+        case "cpu-q8": CPUBackend(threads: 2, weights: .q8)
+        case "cpu-q4": CPUBackend(threads: 2, weights: .q4)
         default: ReferenceBackend()
         }
         let m = try Qwen3TTSModel(directory: dir, backend: b)
