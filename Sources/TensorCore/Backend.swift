@@ -158,6 +158,11 @@ public final class RotaryTable: @unchecked Sendable {
 /// the backend's buffers (host memory for the CPU backends); `rows` is the number of positions
 /// processed at once (1 per stream when decoding, the prompt length when prefilling).
 public protocol Backend: AnyObject, Sendable {
+    /// A buffer of `count` floats in this backend's memory (activations, caches), zeroed.
+    func makeBuffer(count: Int) -> FloatBuffer
+    /// Copies `count` values of a backend buffer to host memory: the one way results reach the
+    /// host (per frame: the logits sampling needs; per chunk: the audio).
+    func read(_ src: UnsafePointer<Float>, count: Int, into dst: UnsafeMutablePointer<Float>)
     /// Converts `layer`'s weight into this backend's storage format once, at load (the main
     /// model's matrices only). Backends that compute on the stored weights do nothing.
     func prepare(_ layer: Linear)
@@ -169,8 +174,12 @@ public protocol Backend: AnyObject, Sendable {
     func linear(_ layer: Linear, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, rows: Int, batchInvariant: Bool)
     /// Copies row `ids[i]` of an embedding table [rows, dim] (any float dtype) to out[i] as Float32.
     func embedding(_ table: Tensor, ids: [Int], into out: UnsafeMutablePointer<Float>)
-    /// dst = src, `count` values.
+    /// dst = src, `count` values (the ranges do not overlap).
     func copy(_ dst: UnsafeMutablePointer<Float>, _ src: UnsafePointer<Float>, count: Int)
+    /// x = value, `count` values.
+    func fill(_ x: UnsafeMutablePointer<Float>, _ value: Float, count: Int)
+    /// dst = src where the ranges may overlap (memmove).
+    func move(_ dst: UnsafeMutablePointer<Float>, _ src: UnsafePointer<Float>, count: Int)
     /// y[cols, rows] = transpose(x[rows, cols]) (channels-first <-> rows-first).
     func transpose(_ x: UnsafePointer<Float>, rows: Int, cols: Int, into y: UnsafeMutablePointer<Float>)
     /// In place, per row of `scale.count`: x ⊙= scale (layer scales).
@@ -214,6 +223,20 @@ public protocol Backend: AnyObject, Sendable {
 }
 
 extension Backend {
+    public func makeBuffer(count: Int) -> FloatBuffer { FloatBuffer(count: count) }
+
+    public func read(_ src: UnsafePointer<Float>, count: Int, into dst: UnsafeMutablePointer<Float>) {
+        if count > 0 { dst.update(from: src, count: count) }
+    }
+
+    /// `read` into a new array.
+    public func read(_ src: UnsafePointer<Float>, count: Int) -> [Float] {
+        [Float](unsafeUninitializedCapacity: count) { b, n in
+            read(src, count: count, into: b.baseAddress!)
+            n = count
+        }
+    }
+
     public func prepare(_ layer: Linear) {}
 
     public func prepare(_ layers: [Linear]) { for layer in layers { prepare(layer) } }
@@ -237,6 +260,14 @@ extension Backend {
 
     public func copy(_ dst: UnsafeMutablePointer<Float>, _ src: UnsafePointer<Float>, count: Int) {
         if count > 0 && UnsafePointer(dst) != src { dst.update(from: src, count: count) }
+    }
+
+    public func fill(_ x: UnsafeMutablePointer<Float>, _ value: Float, count: Int) {
+        if count > 0 { x.update(repeating: value, count: count) }
+    }
+
+    public func move(_ dst: UnsafeMutablePointer<Float>, _ src: UnsafePointer<Float>, count: Int) {
+        if count > 0 { memmove(dst, src, count * MemoryLayout<Float>.stride) }
     }
 
     public func transpose(_ x: UnsafePointer<Float>, rows: Int, cols: Int, into y: UnsafeMutablePointer<Float>) {

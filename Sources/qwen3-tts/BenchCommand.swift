@@ -18,11 +18,14 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Text to speak (default: a sentence of about 60 prompt positions).") var text: String?
     @Option(help: "CustomVoice speaker (default: the first one).") var speaker: String?
     @Option(help: "VoiceDesign instruction.") var instruct: String = "A calm, clear voice."
+    @Option(help: "Also measure N streams generated together against the same N one after another (talker and code predictor; frames per second).")
+    var streams: Int = 1
     @Flag(help: "Print JSON instead of a table.") var json = false
 
     func validate() throws {
         if frames < 1 { throw ValidationError("--frames must be at least 1") }
         if runs < 1 { throw ValidationError("--runs must be at least 1") }
+        if streams < 1 { throw ValidationError("--streams must be at least 1") }
     }
 
     struct Run: Codable {
@@ -45,6 +48,15 @@ struct BenchCommand: ParsableCommand {
         var promptPositions: Int
         var runs: [Run]
         var peakRSSMegabytes: Double
+        var batch: Batch?
+    }
+
+    /// `--streams N`: generation (talker + code predictor, no codec) of N streams of `frames` frames.
+    struct Batch: Codable {
+        var streams: Int
+        var sequentialFramesPerSecond: Double
+        var batchedFramesPerSecond: Double
+        var speedup: Double
     }
 
     func run() throws {
@@ -85,9 +97,10 @@ struct BenchCommand: ParsableCommand {
                 timeToFirstAudioMs: (s.timeToFirstAudio ?? 0) * 1e3, totalSeconds: s.totalSeconds,
                 audioSeconds: s.audioSeconds, realTimeFactor: s.realTimeFactor))
         }
+        let batch = streams > 1 ? try measureBatch(m, request, options) : nil
         let report = Report(model: directory, kind: m.kind.rawValue, threads: model.threads ?? ProcessInfo.processInfo.activeProcessorCount,
                             loadSeconds: loadSeconds, promptPositions: promptPositions, runs: results,
-                            peakRSSMegabytes: peakResidentMegabytes())
+                            peakRSSMegabytes: peakResidentMegabytes(), batch: batch)
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
@@ -104,6 +117,48 @@ struct BenchCommand: ParsableCommand {
         let best = results.min { $0.realTimeFactor < $1.realTimeFactor }!
         print(String(format: "best real-time factor %.3f (%.2f s for %.2f s of audio); peak RSS %.0f MB",
                      best.realTimeFactor, best.totalSeconds, best.audioSeconds, report.peakRSSMegabytes))
+        if let b = batch {
+            print(String(format: "%d streams, talker + code predictor: one after another %.1f frames/s, batched %.1f frames/s (%.2fx)",
+                         b.streams, b.sequentialFramesPerSecond, b.batchedFramesPerSecond, b.speedup))
+        }
+    }
+
+    /// The same `streams` requests (seeds differ) generated one after another, then together.
+    func measureBatch(_ m: Qwen3TTSModel, _ request: SpeechRequest, _ options: GenerationOptions) throws -> Batch {
+        let clock = ContinuousClock()
+        let seeded = (0..<streams).map { i -> GenerationOptions in
+            var o = options
+            o.seed = UInt64(i)
+            return o
+        }
+        var t0 = clock.now
+        var frames = 0
+        for o in seeded { frames += try m.generate(request, options: o).frames.count }
+        let sequential = Double(frames) / (clock.now - t0).seconds
+
+        let batch = GenerationBatch(model: m)
+        var batchedFrames = 0
+        var failure: Error?
+        for o in seeded {
+            try batch.add(request, options: o, completion: { result in
+                switch result {
+                case .success(let r):
+                    batchedFrames += r.frames.count
+                    if ProcessInfo.processInfo.environment["QWEN3TTS_BENCH_VERBOSE"] != nil {
+                        log(String(format: "batched stream: prefill %.0f ms, talker %.1f ms/step, code predictor %.1f ms/step",
+                                   r.prefillSeconds * 1e3, r.talkerSeconds * 1e3 / Double(r.frames.count),
+                                   r.codePredictorSeconds * 1e3 / Double(r.frames.count)))
+                    }
+                case .failure(let e): failure = e
+                }
+            })
+        }
+        t0 = clock.now
+        batch.runToEnd()
+        let batched = Double(batchedFrames) / (clock.now - t0).seconds
+        if let failure { throw failure }
+        return Batch(streams: streams, sequentialFramesPerSecond: sequential, batchedFramesPerSecond: batched,
+                     speedup: batched / sequential)
     }
 
     /// A sentence of about 20 words (about 60 prompt positions with the CustomVoice layout).

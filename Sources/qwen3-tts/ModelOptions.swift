@@ -34,32 +34,17 @@ struct ModelOptions: ParsableArguments {
         }
     }
 
-    /// The folder to load: --model resolved locally or through the hub cache, or the built-in test checkpoint.
-    func resolveDirectory() throws -> String {
-        if let model {
-            do { return try ModelLocator.resolve(model) { log($0) } } catch let error as HubError { throw CLIError(error.description) }
-        }
-        let env = ProcessInfo.processInfo.environment
-        // $HOME first, as every XDG tool does (NSHomeDirectory reads the password database on Linux).
-        let home = env["HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? NSHomeDirectory()
-        let cacheRoot = env["XDG_CACHE_HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? (home + "/.cache")
-        let dir = cacheRoot + "/qwen3-tts/builtin-tiny-custom-voice-v1"
-        if !FileManager.default.fileExists(atPath: dir + "/speech_tokenizer/model.safetensors") {
-            log("no --model given: making the built-in tiny test checkpoint (random weights) in \(dir)")
-            let tmp = dir + ".partial-\(ProcessInfo.processInfo.processIdentifier)"
-            try? FileManager.default.removeItem(atPath: tmp)
-            try RandomCheckpoint.write(shape: .tiny, variant: .customVoice, to: tmp)
-            try? FileManager.default.removeItem(atPath: dir)
-            try FileManager.default.moveItem(atPath: tmp, toPath: dir)
-        }
-        log("using the built-in tiny test checkpoint (random weights: not intelligible speech); pass --model for a real one")
-        return dir
+    /// The library's load options these flags describe.
+    var loadOptions: LoadOptions {
+        LoadOptions(model: model, threads: threads, weights: WeightFormat(rawValue: weights) ?? .bf16)
     }
 
-    func backend() -> Backend {
-        let format = WeightFormat(rawValue: weights) ?? .bf16
-        return threads.map { CPUBackend(threads: $0, weights: format) } ?? CPUBackend(weights: format)
+    /// The folder to load: --model resolved locally or through the hub cache, or the built-in test checkpoint.
+    func resolveDirectory() throws -> String {
+        do { return try loadOptions.resolveDirectory(log: log) } catch let error as HubError { throw CLIError(error.description) }
     }
+
+    func backend() -> Backend { loadOptions.makeBackend() }
 
     func load() throws -> Qwen3TTSModel { try Qwen3TTSModel(directory: resolveDirectory(), backend: backend()) }
 

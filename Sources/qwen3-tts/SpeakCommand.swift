@@ -53,7 +53,7 @@ struct SpeakCommand: ParsableCommand {
         let request = SpeechRequest(
             text: spokenText, language: language, speaker: speaker, instruct: instruct, voice: voice,
             textLayout: nonStreamingText ? .nonStreaming : (streamingText ? .streaming : nil))
-        let options = sampling.options(defaults: synthesizer.model.generationConfig)
+        let options = try sampling.options(defaults: synthesizer.model.generationConfig)
         for note in try synthesizer.model.prompt(for: request).notes { log("note: \(note)") }
 
         var sink: (any AudioSink)?
@@ -130,32 +130,30 @@ struct SamplingOptions: ParsableArguments {
     @Option(help: "Runaway guard: stop after this many frames (default 50 + 12 per text token; 0 disables).")
     var frameBudget: Int?
 
+    /// The flags as the library's overrides of generation_config.json.
+    var overrides: GenerationOverrides {
+        var o = GenerationOverrides()
+        o.greedy = greedy
+        o.temperature = temperature
+        o.topK = topK
+        o.topP = topP
+        o.repetitionPenalty = repetitionPenalty
+        o.subtalkerTemperature = subtalkerTemperature
+        o.subtalkerTopK = subtalkerTopK
+        o.subtalkerTopP = subtalkerTopP
+        o.seed = seed
+        o.maxNewTokens = maxNewTokens
+        o.frameBudget = frameBudget
+        return o
+    }
+
     func validate() throws {
-        if let t = temperature, !(t > 0) { throw ValidationError("--temperature must be positive") }
-        if let t = subtalkerTemperature, !(t > 0) { throw ValidationError("--subtalker-temperature must be positive") }
-        if let k = topK, k < 0 { throw ValidationError("--top-k must not be negative") }
-        if let k = subtalkerTopK, k < 0 { throw ValidationError("--subtalker-top-k must not be negative") }
-        if let p = topP, !(p > 0 && p <= 1) { throw ValidationError("--top-p must be in (0, 1]") }
-        if let p = subtalkerTopP, !(p > 0 && p <= 1) { throw ValidationError("--subtalker-top-p must be in (0, 1]") }
-        if let r = repetitionPenalty, !(r > 0) { throw ValidationError("--repetition-penalty must be positive") }
-        if let m = maxNewTokens, m < 1 { throw ValidationError("--max-new-tokens must be at least 1") }
-        if let b = frameBudget, b < 0 { throw ValidationError("--frame-budget must not be negative") }
+        do { try overrides.validate() } catch { throw ValidationError("\(error)") }
     }
 
     /// Explicit flags override generation_config.json, as the official wrapper's precedence.
-    func options(defaults g: GenerationConfig) -> GenerationOptions {
-        var o = GenerationOptions(g, seed: seed)
-        if greedy { o.talker.doSample = false; o.subtalker.doSample = false }
-        if let temperature { o.talker.temperature = temperature }
-        if let topK { o.talker.topK = topK }
-        if let topP { o.talker.topP = topP }
-        if let repetitionPenalty { o.repetitionPenalty = repetitionPenalty }
-        if let subtalkerTemperature { o.subtalker.temperature = subtalkerTemperature }
-        if let subtalkerTopK { o.subtalker.topK = subtalkerTopK }
-        if let subtalkerTopP { o.subtalker.topP = subtalkerTopP }
-        if let maxNewTokens { o.maxNewTokens = maxNewTokens }
-        o.frameBudget = frameBudget
-        return o
+    func options(defaults g: GenerationConfig) throws -> GenerationOptions {
+        try GenerationOptions(g, overrides: overrides)
     }
 }
 

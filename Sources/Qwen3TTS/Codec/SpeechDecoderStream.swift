@@ -39,14 +39,15 @@ public final class SpeechDecoderStream: @unchecked Sendable {
 
     init(_ model: SpeechDecoder) {
         self.model = model
-        preConv = CausalConv(model.preConv)
-        upsampleConvs = model.upsample.map { OverlapConv($0.conv) }
-        dwconvs = model.upsample.map { CausalConv($0.dwconv) }
-        inputConv = CausalConv(model.inputConv)
-        blockConvs = model.blocks.map { OverlapConv($0.conv) }
-        unitConvs = model.blocks.map { $0.units.map { CausalConv($0.conv1) } }
-        outputConv = CausalConv(model.outputConv)
-        cache = model.transformer.makeCache(capacity: max(model.config.slidingWindow - 1, 1))
+        let b = model.backend
+        preConv = CausalConv(model.preConv, b)
+        upsampleConvs = model.upsample.map { OverlapConv($0.conv, b) }
+        dwconvs = model.upsample.map { CausalConv($0.dwconv, b) }
+        inputConv = CausalConv(model.inputConv, b)
+        blockConvs = model.blocks.map { OverlapConv($0.conv, b) }
+        unitConvs = model.blocks.map { $0.units.map { CausalConv($0.conv1, b) } }
+        outputConv = CausalConv(model.outputConv, b)
+        cache = model.transformer.makeCache(capacity: max(model.config.slidingWindow - 1, 1), backend: model.backend)
     }
 
     /// Decodes `frames` (each `num_quantizers` codes, codebook 0 first) following everything pushed
@@ -73,7 +74,7 @@ public final class SpeechDecoderStream: @unchecked Sendable {
         runCausal(outputConv, length)                       // cur [1, 1920n]
         position += n
         model.backend.clamp(cur.pointer, count: length, lo: -1, hi: 1)
-        return cur.array(count: length)
+        return model.backend.read(cur.pointer, count: length)
     }
 
     /// Ends the utterance and returns any audio still held back: always none, because every layer
@@ -91,10 +92,10 @@ public final class SpeechDecoderStream: @unchecked Sendable {
         cache.copy(from: other.cache)
         for (a, b) in zip([preConv, inputConv, outputConv] + dwconvs + unitConvs.flatMap({ $0 }),
                           [other.preConv, other.inputConv, other.outputConv] + other.dwconvs + other.unitConvs.flatMap({ $0 })) {
-            a.history.pointer.update(from: b.history.pointer, count: a.history.count)
+            model.backend.copy(a.history.pointer, b.history.pointer, count: a.history.count)
         }
         for (a, b) in zip(upsampleConvs + blockConvs, other.upsampleConvs + other.blockConvs) {
-            a.tail.pointer.update(from: b.tail.pointer, count: a.tail.count)
+            model.backend.copy(a.tail.pointer, b.tail.pointer, count: a.tail.count)
         }
     }
 
@@ -102,8 +103,8 @@ public final class SpeechDecoderStream: @unchecked Sendable {
     public func reset() {
         position = 0
         cache.reset()
-        for conv in [preConv, inputConv, outputConv] + dwconvs + unitConvs.flatMap({ $0 }) { conv.reset() }
-        for conv in upsampleConvs + blockConvs { conv.reset() }
+        for conv in [preConv, inputConv, outputConv] + dwconvs + unitConvs.flatMap({ $0 }) { conv.reset(model.backend) }
+        for conv in upsampleConvs + blockConvs { conv.reset(model.backend) }
     }
 
     // MARK: - Stages (activations channels-first [C, T] in `cur`, except inside the transformer)
@@ -111,8 +112,8 @@ public final class SpeechDecoderStream: @unchecked Sendable {
     /// Split-RVQ lookup: proj_first(cb0[c0]) + proj_rest(sum of cb_i[c_i], i >= 1), into cur [codebook_dim, n].
     private func dequantize(_ frames: [[Int]]) {
         let b = model.backend, c = model.config, n = frames.count, half = c.codebookDim / 2
-        let gathered = grow(&rows, half * n), sum = grow(&wide, half * n)
-        let first = grow(&tmpA, half * n), rest = grow(&tmpB, half * n)
+        let gathered = grow(&rows, half * n, model.backend), sum = grow(&wide, half * n, model.backend)
+        let first = grow(&tmpA, half * n, model.backend), rest = grow(&tmpB, half * n, model.backend)
         for qi in 0..<c.numQuantizers {
             let ids = frames.map { $0[qi] }
             switch qi {
@@ -129,9 +130,9 @@ public final class SpeechDecoderStream: @unchecked Sendable {
         if c.numQuantizers > 1 {
             b.transpose(sum, rows: n, cols: half, into: rest)
         } else {
-            rest.update(repeating: 0, count: half * n)
+            b.fill(rest, 0, count: half * n)
         }
-        let z = grow(&cur, c.codebookDim * n), zRest = grow(&next, c.codebookDim * n)
+        let z = grow(&cur, c.codebookDim * n, model.backend), zRest = grow(&next, c.codebookDim * n, model.backend)
         b.conv1d(model.firstProjection, first, length: n, padLeft: 0, padRight: 0, z)
         b.conv1d(model.restProjection, rest, length: n, padLeft: 0, padRight: 0, zRest)
         b.add(z, zRest, count: c.codebookDim * n)
@@ -141,13 +142,13 @@ public final class SpeechDecoderStream: @unchecked Sendable {
     private func runTransformer(length n: Int) {
         let c = model.config, b = model.backend
         let h = c.hiddenSize, latent = c.latentDim
-        let input = grow(&rows, n * latent)
+        let input = grow(&rows, n * latent, model.backend)
         b.transpose(cur.pointer, rows: latent, cols: n, into: input)
-        let x = grow(&next, n * h)
+        let x = grow(&next, n * h, model.backend)
         b.linear(model.transformerInput, input, x, rows: n)
         // The cache grows to hold the window plus this push; it cannot overflow.
         try! model.transformer.forward(x, segments: [Segment(cache: cache, rows: n)], scratch: transformerScratch, backend: b)
-        let out = grow(&rows, n * latent)
+        let out = grow(&rows, n * latent, model.backend)
         b.linear(model.transformerOutput, x, out, rows: n)
         b.transpose(out, rows: n, cols: latent, into: cur.pointer)
     }
@@ -155,9 +156,9 @@ public final class SpeechDecoderStream: @unchecked Sendable {
     /// ConvNeXt block on cur [latent, L], in place: x += gamma * pwconv2(gelu(pwconv1(LN(dwconv(x))))).
     private func convNeXt(_ s: SpeechDecoder.UpsampleStage, _ dw: CausalConv, length: Int) {
         let b = model.backend, d = model.config.latentDim
-        let conv = grow(&next, d * length)
+        let conv = grow(&next, d * length, model.backend)
         dw.run(cur.pointer, length: length, conv, backend: b, joined: &joined)
-        let r = grow(&rows, length * d), hidden = grow(&wide, length * 4 * d)
+        let r = grow(&rows, length * d, model.backend), hidden = grow(&wide, length * 4 * d, model.backend)
         b.transpose(conv, rows: d, cols: length, into: r)
         b.layerNorm(r, weight: s.normWeight, bias: s.normBias, rows: length, dim: d, eps: 1e-6)
         b.linear(s.pwconv1, r, hidden, rows: length)
@@ -171,7 +172,7 @@ public final class SpeechDecoderStream: @unchecked Sendable {
     /// x += conv2(Snake(conv1(Snake(x)))) on cur [C, L].
     private func residualUnit(_ u: SpeechDecoder.ResidualUnit, _ conv1: CausalConv, length: Int) {
         let b = model.backend, count = conv1.layer.inChannels * length
-        let a = grow(&tmpA, count), h = grow(&tmpB, count)
+        let a = grow(&tmpA, count, model.backend), h = grow(&tmpB, count, model.backend)
         b.copy(a, cur.pointer, count: count)
         snake(u.act1, a, length: length)
         conv1.run(a, length: length, h, backend: b, joined: &joined)
@@ -182,7 +183,7 @@ public final class SpeechDecoderStream: @unchecked Sendable {
 
     /// cur [C_in, L] -> causal conv -> cur [C_out, L].
     private func runCausal(_ conv: CausalConv, _ length: Int) {
-        let y = grow(&next, conv.layer.outChannels * length)
+        let y = grow(&next, conv.layer.outChannels * length, model.backend)
         conv.run(cur.pointer, length: length, y, backend: model.backend, joined: &joined)
         swap(&cur, &next)
     }
@@ -190,7 +191,7 @@ public final class SpeechDecoderStream: @unchecked Sendable {
     /// cur [C_in, L] -> transposed conv -> cur [C_out, L * stride]; returns the new length.
     private func runTransposed(_ conv: OverlapConv, _ length: Int) -> Int {
         let out = length * conv.layer.stride
-        let y = grow(&next, conv.layer.outChannels * out)
+        let y = grow(&next, conv.layer.outChannels * out, model.backend)
         conv.run(cur.pointer, length: length, y, backend: model.backend, full: &full)
         swap(&cur, &next)
         return out
@@ -212,13 +213,13 @@ extension SpeechDecoderStream {
         let context: Int
         let history: FloatBuffer  // [in, context]
 
-        init(_ layer: Conv1dLayer) {
+        init(_ layer: Conv1dLayer, _ backend: Backend) {
             self.layer = layer
             context = (layer.kernelSize - 1) * layer.dilation
-            history = FloatBuffer(count: layer.inChannels * context)
+            history = backend.makeBuffer(count: layer.inChannels * context)
         }
 
-        func reset() { history.pointer.update(repeating: 0, count: layer.inChannels * context) }
+        func reset(_ backend: Backend) { backend.fill(history.pointer, 0, count: history.count) }
 
         /// y[out, length] = conv(history ++ x[in, length]); the history becomes the last `context` inputs.
         func run(_ x: UnsafePointer<Float>, length: Int, _ y: UnsafeMutablePointer<Float>, backend: Backend,
@@ -228,7 +229,7 @@ extension SpeechDecoderStream {
                 return
             }
             let width = context + length, h = history.pointer
-            let j = grow(&joined, layer.inChannels * width)
+            let j = grow(&joined, layer.inChannels * width, backend)
             for ch in 0..<layer.inChannels {
                 backend.copy(j + ch * width, h + ch * context, count: context)
                 backend.copy(j + ch * width + context, x + ch * length, count: length)
@@ -249,20 +250,20 @@ extension SpeechDecoderStream {
         let overlap: Int
         let tail: FloatBuffer  // [out, overlap]
 
-        init(_ conv: SpeechDecoder.TransposedConv) {
+        init(_ conv: SpeechDecoder.TransposedConv, _ backend: Backend) {
             layer = conv.layer
             bias = conv.bias
             overlap = layer.kernelSize - layer.stride
-            tail = FloatBuffer(count: layer.outChannels * max(overlap, 0))
+            tail = backend.makeBuffer(count: layer.outChannels * max(overlap, 0))
         }
 
-        func reset() { tail.pointer.update(repeating: 0, count: tail.count) }
+        func reset(_ backend: Backend) { backend.fill(tail.pointer, 0, count: tail.count) }
 
         /// y[out, length * stride] for x[in, length], continuing the previous call.
         func run(_ x: UnsafePointer<Float>, length: Int, _ y: UnsafeMutablePointer<Float>, backend: Backend,
                  full: inout FloatBuffer) {
             let fullLength = layer.outputLength(length), emitted = length * layer.stride
-            let f = grow(&full, layer.outChannels * fullLength)
+            let f = grow(&full, layer.outChannels * fullLength, backend)
             backend.convTranspose1d(layer, x, length: length, f)
             for ch in 0..<layer.outChannels {
                 let row = f + ch * fullLength, t = tail.pointer + ch * overlap
@@ -277,8 +278,8 @@ extension SpeechDecoderStream {
 }
 
 /// `buffer`, replaced by a larger one when it holds fewer than `count` floats (contents not kept).
-private func grow(_ buffer: inout FloatBuffer, _ count: Int) -> UnsafeMutablePointer<Float> {
-    if buffer.count < count { buffer = FloatBuffer(count: count) }
+private func grow(_ buffer: inout FloatBuffer, _ count: Int, _ backend: Backend) -> UnsafeMutablePointer<Float> {
+    if buffer.count < count { buffer = backend.makeBuffer(count: count) }
     return buffer.pointer
 }
 

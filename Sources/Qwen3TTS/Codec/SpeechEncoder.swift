@@ -139,7 +139,7 @@ public final class SpeechEncoder: @unchecked Sendable {
         let d = e.hiddenSize
         let rows = FloatBuffer(count: length * d)
         backend.transpose(x.pointer, rows: channels, cols: length, into: rows.pointer)
-        try transformer.forward(rows.pointer, segments: [Segment(cache: transformer.makeCache(capacity: length), rows: length)],
+        try transformer.forward(rows.pointer, segments: [Segment(cache: transformer.makeCache(capacity: length, backend: backend), rows: length)],
                                 scratch: TransformerScratch(), backend: backend)
         backend.transpose(rows.pointer, rows: length, cols: d, into: x.pointer)
 

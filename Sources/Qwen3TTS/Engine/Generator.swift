@@ -102,7 +102,7 @@ final class GenerationStream {
     fileprivate var code0 = 0
     fileprivate var subLogits: [[Float]] = []
 
-    init(prompt: Prompt, options o: GenerationOptions, talker: Talker, codePredictor: CodePredictor,
+    init(prompt: Prompt, options o: GenerationOptions, talker: Talker, codePredictor: CodePredictor, backend: Backend,
          onFrame: @escaping ([Int]) -> Bool,
          observePrefill: ((Int, UnsafePointer<Float>) -> Void)? = nil,
          observeStep: ((Int, [Float], [[Float]]) -> Void)? = nil) throws {
@@ -116,8 +116,8 @@ final class GenerationStream {
         }
         self.prompt = prompt
         options = o
-        talkerCache = talker.makeCache(capacity: capacity)
-        predictorCache = codePredictor.makeCache()
+        talkerCache = talker.makeCache(capacity: capacity, backend: backend)
+        predictorCache = codePredictor.makeCache(backend: backend)
         sampler = Sampler(seed: o.seed)
         rules = TalkerLogitsRules(repetitionPenalty: o.repetitionPenalty, eosID: talker.config.codecEosTokenId,
                                   vocabSize: talker.config.vocabSize)
@@ -167,7 +167,7 @@ final class Generator {
     func makeStream(_ prompt: Prompt, options: GenerationOptions, onFrame: @escaping ([Int]) -> Bool = { _ in true },
                     observePrefill: ((Int, UnsafePointer<Float>) -> Void)? = nil,
                     observeStep: ((Int, [Float], [[Float]]) -> Void)? = nil) throws -> GenerationStream {
-        try GenerationStream(prompt: prompt, options: options, talker: talker, codePredictor: codePredictor,
+        try GenerationStream(prompt: prompt, options: options, talker: talker, codePredictor: codePredictor, backend: backend,
                              onFrame: onFrame, observePrefill: observePrefill, observeStep: observeStep)
     }
 
@@ -263,7 +263,7 @@ final class Generator {
         }
         let talkerSeconds = (clock.now - t0).seconds
         for (r, item) in next.enumerated() {
-            item.stream.hidden = Array(UnsafeBufferPointer(start: x.pointer + r * h, count: h))
+            item.stream.hidden = backend.read(x.pointer + r * h, count: h)
             item.stream.logits = readLogits(row: r)
             item.stream.talkerSeconds += talkerSeconds
         }
@@ -272,13 +272,13 @@ final class Generator {
     /// The prompt through the talker: the first logits and hidden state.
     private func prefill(_ s: GenerationStream) throws {
         let h = talker.hidden, rows = s.prompt.prefill.count
-        if x.count < rows * h { x = FloatBuffer(count: rows * h) }
+        if x.count < rows * h { x = backend.makeBuffer(count: rows * h) }
         ensure(streams: 1)
         for (r, row) in s.prompt.prefill.enumerated() { backend.copy(x.pointer + r * h, row, count: h) }
         try talker.forward(x.pointer, segments: [Segment(cache: s.talkerCache, rows: rows)], logits: logits.pointer,
                            scratch: talkerScratch, lastRows: lastRows.pointer, backend: backend, batchInvariant: false,
                            observe: s.observePrefill)
-        s.hidden = Array(UnsafeBufferPointer(start: x.pointer + (rows - 1) * h, count: h))
+        s.hidden = backend.read(x.pointer + (rows - 1) * h, count: h)
         s.logits = readLogits(row: 0)
         s.prefilled = true
     }
@@ -286,18 +286,18 @@ final class Generator {
     /// Row `row` of the logits, read back for sampling.
     private func readLogits(row: Int) -> [Float] {
         let vocab = talker.config.vocabSize
-        return Array(UnsafeBufferPointer(start: logits.pointer + row * vocab, count: vocab))
+        return backend.read(logits.pointer + row * vocab, count: vocab)
     }
 
     private func ensure(streams n: Int) {
         let h = talker.hidden
-        if x.count < n * h { x = FloatBuffer(count: n * h) }
-        if embedding.count < h { embedding = FloatBuffer(count: h) }
+        if x.count < n * h { x = backend.makeBuffer(count: n * h) }
+        if embedding.count < h { embedding = backend.makeBuffer(count: h) }
         guard n > streamsAllocated else { return }
         streamsAllocated = n
-        lastRows = FloatBuffer(count: n * h)
-        logits = FloatBuffer(count: n * talker.config.vocabSize)
-        code0 = FloatBuffer(count: n * h)
+        lastRows = backend.makeBuffer(count: n * h)
+        logits = backend.makeBuffer(count: n * talker.config.vocabSize)
+        code0 = backend.makeBuffer(count: n * h)
     }
 }
 

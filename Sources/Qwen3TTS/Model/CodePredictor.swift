@@ -46,7 +46,7 @@ final class CodePredictor: @unchecked Sendable {
     }
 
     /// A stream's cache: the frame's two inputs and 14 fed-back codes, reset every frame.
-    func makeCache() -> KVCache { stack.makeCache(capacity: codebooks + 1) }
+    func makeCache(backend: Backend) -> KVCache { stack.makeCache(capacity: codebooks + 1, backend: backend) }
 
     /// Activations of a batched pass, grown to the largest batch and reused (one per generator).
     final class Scratch {
@@ -57,13 +57,13 @@ final class CodePredictor: @unchecked Sendable {
         var last = FloatBuffer(count: 0)    // [N, cp_hidden] newest final-normed hidden per stream
         var logits = FloatBuffer(count: 0)  // [N, vocab]
 
-        func ensure(streams n: Int, _ cp: CodePredictor) {
+        func ensure(streams n: Int, _ cp: CodePredictor, _ b: Backend) {
             guard n > streams else { return }
             streams = n
-            input = FloatBuffer(count: 2 * n * cp.talkerHidden)
-            x = FloatBuffer(count: 2 * n * max(cp.config.hiddenSize, cp.talkerHidden))
-            last = FloatBuffer(count: n * cp.config.hiddenSize)
-            logits = FloatBuffer(count: n * cp.config.vocabSize)
+            input = b.makeBuffer(count: 2 * n * cp.talkerHidden)
+            x = b.makeBuffer(count: 2 * n * max(cp.config.hiddenSize, cp.talkerHidden))
+            last = b.makeBuffer(count: n * cp.config.hiddenSize)
+            logits = b.makeBuffer(count: n * cp.config.vocabSize)
         }
     }
 
@@ -75,7 +75,7 @@ final class CodePredictor: @unchecked Sendable {
                  scratch s: Scratch, backend b: Backend,
                  choose: (_ stream: Int, _ step: Int, inout [Float]) throws -> Int) throws -> [[Int]] {
         let n = caches.count, th = talkerHidden, ch = config.hiddenSize, vocab = config.vocabSize
-        s.ensure(streams: n, self)
+        s.ensure(streams: n, self, b)
         for i in 0..<n {
             caches[i].reset()
             b.copy(s.input.pointer + 2 * i * th, pastHidden + i * th, count: th)
@@ -92,7 +92,7 @@ final class CodePredictor: @unchecked Sendable {
         for step in 0..<codebooks {
             b.linear(heads[step], last, s.logits.pointer, rows: n, batchInvariant: true)
             for i in 0..<n {
-                logits.withUnsafeMutableBufferPointer { b.copy($0.baseAddress!, s.logits.pointer + i * vocab, count: vocab) }
+                logits.withUnsafeMutableBufferPointer { b.read(s.logits.pointer + i * vocab, count: vocab, into: $0.baseAddress!) }
                 let code = try choose(i, step, &logits)
                 guard code >= 0 && code < vocab else {
                     throw GenerationError.invalidRequest("code predictor chose code \(code) outside 0..<\(vocab)")

@@ -51,17 +51,17 @@ public final class Talker: @unchecked Sendable {
     func textEmbeddings(_ ids: [Int], backend: Backend) throws -> [[Float]] {
         guard !ids.isEmpty else { return [] }
         let th = config.textHiddenSize
-        let raw = FloatBuffer(count: ids.count * th)
+        let raw = backend.makeBuffer(count: ids.count * th)
         for id in ids where id < 0 || id >= config.textVocabSize {
             throw GenerationError.invalidRequest("text token id \(id) is outside the model's text vocabulary (\(config.textVocabSize))")
         }
         backend.embedding(textEmbedding, ids: ids, into: raw.pointer)
-        let mid = FloatBuffer(count: ids.count * th)
+        let mid = backend.makeBuffer(count: ids.count * th)
         backend.linear(textFC1, raw.pointer, mid.pointer, rows: ids.count)
         backend.silu(mid.pointer, count: ids.count * th)
-        let out = FloatBuffer(count: ids.count * hidden)
+        let out = backend.makeBuffer(count: ids.count * hidden)
         backend.linear(textFC2, mid.pointer, out.pointer, rows: ids.count)
-        return (0..<ids.count).map { out.array(offset: $0 * hidden, count: hidden) }
+        return (0..<ids.count).map { backend.read(out.pointer + $0 * hidden, count: hidden) }
     }
 
     /// E_c(id) for each id, into out[ids.count, hidden].
@@ -71,12 +71,12 @@ public final class Talker: @unchecked Sendable {
 
     /// E_c(id): one row of the codec embedding.
     func codecEmbedding(_ id: Int, backend: Backend) -> [Float] {
-        var out = [Float](repeating: 0, count: hidden)
-        codecEmbeddings([id], into: &out, backend: backend)
-        return out
+        let row = backend.makeBuffer(count: hidden)
+        codecEmbeddings([id], into: row.pointer, backend: backend)
+        return backend.read(row.pointer, count: hidden)
     }
 
-    func makeCache(capacity: Int) -> KVCache { stack.makeCache(capacity: capacity) }
+    func makeCache(capacity: Int, backend: Backend) -> KVCache { stack.makeCache(capacity: capacity, backend: backend) }
 
     /// Runs the input embeddings x[rows, hidden] of `segments` (overwritten with the final-normed
     /// hidden states) and writes the codec logits of each segment's last row to logits[segment, vocab].

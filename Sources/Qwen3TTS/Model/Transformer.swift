@@ -59,13 +59,16 @@ public final class KVCache: @unchecked Sendable {
     /// Absolute position of the next row.
     public private(set) var position = 0
 
-    init(layers: Int, kvDim: Int, capacity: Int, window: Int = 0) {
+    private let backend: Backend
+
+    init(layers: Int, kvDim: Int, capacity: Int, window: Int = 0, backend: Backend) {
         self.layers = layers
         self.kvDim = kvDim
         self.window = window
         self.capacity = capacity
-        keys = (0..<layers).map { _ in FloatBuffer(count: capacity * kvDim) }
-        values = (0..<layers).map { _ in FloatBuffer(count: capacity * kvDim) }
+        self.backend = backend
+        keys = (0..<layers).map { _ in backend.makeBuffer(count: capacity * kvDim) }
+        values = (0..<layers).map { _ in backend.makeBuffer(count: capacity * kvDim) }
     }
 
     /// Forgets all positions (the storage is kept for the next use).
@@ -76,8 +79,8 @@ public final class KVCache: @unchecked Sendable {
         precondition(other.layers == layers && other.kvDim == kvDim && other.window == window, "cache shapes differ")
         reserve(other.stored)
         for l in 0..<layers {
-            keys[l].pointer.update(from: other.keys[l].pointer, count: other.stored * kvDim)
-            values[l].pointer.update(from: other.values[l].pointer, count: other.stored * kvDim)
+            backend.copy(keys[l].pointer, other.keys[l].pointer, count: other.stored * kvDim)
+            backend.copy(values[l].pointer, other.values[l].pointer, count: other.stored * kvDim)
         }
         stored = other.stored
         position = other.position
@@ -93,9 +96,9 @@ public final class KVCache: @unchecked Sendable {
     private func reserve(_ rows: Int) {
         guard rows > capacity else { return }
         let grown = (0..<layers).map { l -> (FloatBuffer, FloatBuffer) in
-            let k = FloatBuffer(count: rows * kvDim), v = FloatBuffer(count: rows * kvDim)
-            k.pointer.update(from: keys[l].pointer, count: stored * kvDim)
-            v.pointer.update(from: values[l].pointer, count: stored * kvDim)
+            let k = backend.makeBuffer(count: rows * kvDim), v = backend.makeBuffer(count: rows * kvDim)
+            backend.copy(k.pointer, keys[l].pointer, count: stored * kvDim)
+            backend.copy(v.pointer, values[l].pointer, count: stored * kvDim)
             return (k, v)
         }
         keys = grown.map(\.0)
@@ -116,8 +119,8 @@ public final class KVCache: @unchecked Sendable {
         let keep = min(stored, max(window - 1, 0)), drop = stored - keep
         guard drop > 0 else { return }
         for l in 0..<layers {
-            memmove(keys[l].pointer, keys[l].pointer + drop * kvDim, keep * kvDim * 4)
-            memmove(values[l].pointer, values[l].pointer + drop * kvDim, keep * kvDim * 4)
+            backend.move(keys[l].pointer, keys[l].pointer + drop * kvDim, count: keep * kvDim)
+            backend.move(values[l].pointer, values[l].pointer + drop * kvDim, count: keep * kvDim)
         }
         stored = keep
     }
@@ -193,17 +196,17 @@ final class TransformerScratch {
     var v = FloatBuffer(count: 0), attn = FloatBuffer(count: 0), proj = FloatBuffer(count: 0)
     var gate = FloatBuffer(count: 0), up = FloatBuffer(count: 0)
 
-    func ensure(rows r: Int, _ g: TransformerGeometry) {
+    func ensure(rows r: Int, _ g: TransformerGeometry, _ b: Backend) {
         guard r > rows else { return }
         rows = r
-        normed = FloatBuffer(count: r * g.hidden)
-        q = FloatBuffer(count: r * g.qDim)
-        k = FloatBuffer(count: r * g.kvDim)
-        v = FloatBuffer(count: r * g.kvDim)
-        attn = FloatBuffer(count: r * g.qDim)
-        proj = FloatBuffer(count: r * g.hidden)
-        gate = FloatBuffer(count: r * g.intermediate)
-        up = FloatBuffer(count: r * g.intermediate)
+        normed = b.makeBuffer(count: r * g.hidden)
+        q = b.makeBuffer(count: r * g.qDim)
+        k = b.makeBuffer(count: r * g.kvDim)
+        v = b.makeBuffer(count: r * g.kvDim)
+        attn = b.makeBuffer(count: r * g.qDim)
+        proj = b.makeBuffer(count: r * g.hidden)
+        gate = b.makeBuffer(count: r * g.intermediate)
+        up = b.makeBuffer(count: r * g.intermediate)
     }
 }
 
@@ -225,8 +228,8 @@ final class TransformerStack: @unchecked Sendable {
     var linearLayers: [Linear] { layers.flatMap(\.linearLayers) }
 
     /// A cache for one stream: `capacity` positions, or (windowed stacks) the window, grown on demand.
-    func makeCache(capacity: Int) -> KVCache {
-        KVCache(layers: geometry.layers, kvDim: geometry.kvDim, capacity: capacity, window: geometry.window)
+    func makeCache(capacity: Int, backend: Backend) -> KVCache {
+        KVCache(layers: geometry.layers, kvDim: geometry.kvDim, capacity: capacity, window: geometry.window, backend: backend)
     }
 
     /// Runs x[rows, hidden] (in place, rows of all segments one after another) through every layer,
@@ -241,7 +244,7 @@ final class TransformerStack: @unchecked Sendable {
         let rows = segments.reduce(0) { $0 + $1.rows }
         guard rows > 0 else { return }
         for seg in segments { try seg.cache.makeRoom(seg.rows) }
-        s.ensure(rows: rows, g)
+        s.ensure(rows: rows, g, b)
         var positions: [Int] = []
         positions.reserveCapacity(rows)
         for seg in segments { positions += seg.cache.position..<(seg.cache.position + seg.rows) }

@@ -158,11 +158,11 @@ struct PromptBuilder {
             let refEmb = try talker.textEmbeddings(Array(refIDs[3..<(refIDs.count - 2)]), backend: backend)
             let textTrack = refEmb + textEmb + [teos]
             var codes: [[Float]] = [bos]
-            let row = FloatBuffer(count: t.hiddenSize)
+            let frameSum = backend.makeBuffer(count: t.hiddenSize), row = backend.makeBuffer(count: t.hiddenSize)
             for frame in refCodes {
-                var f = codec(frame[0])
-                codePredictor.addCodeEmbeddings(Array(frame.dropFirst()), into: &f, scratch: row.pointer, backend: backend)
-                codes.append(f)
+                talker.codecEmbeddings([frame[0]], into: frameSum.pointer, backend: backend)
+                codePredictor.addCodeEmbeddings(Array(frame.dropFirst()), into: frameSum.pointer, scratch: row.pointer, backend: backend)
+                codes.append(backend.read(frameSum.pointer, count: t.hiddenSize))
             }
             switch layout {
             case .nonStreaming:
