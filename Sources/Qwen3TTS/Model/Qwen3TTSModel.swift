@@ -9,7 +9,7 @@ public final class Qwen3TTSModel: @unchecked Sendable {
     public let generationConfig: GenerationConfig
     public let speechTokenizerConfig: SpeechTokenizerConfig
     public let tokenizer: Qwen2Tokenizer
-    public let talker: Talker
+    let talker: Talker
     let codePredictor: CodePredictor
     public let backend: Backend
 

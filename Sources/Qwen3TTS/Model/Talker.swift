@@ -18,8 +18,8 @@ public enum GenerationError: Error, CustomStringConvertible, Sendable {
     }
 }
 
-public final class Talker: @unchecked Sendable {
-    public let config: TalkerConfig
+final class Talker: @unchecked Sendable {
+    let config: TalkerConfig
     let textEmbedding: Tensor       // talker.model.text_embedding.weight [text_vocab, text_hidden]
     let textFC1: Linear             // talker.text_projection.linear_fc1 [text_hidden, text_hidden] + bias
     let textFC2: Linear             // talker.text_projection.linear_fc2 [hidden, text_hidden] + bias

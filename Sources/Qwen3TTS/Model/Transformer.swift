@@ -45,7 +45,7 @@ struct TransformerGeometry: Sendable {
 
 /// Keys and values of every layer of one stack for one stream (a stream's own memory; a batch is a
 /// set of caches). `position` counts every row ever appended: the RoPE position of the next row.
-public final class KVCache: @unchecked Sendable {
+final class KVCache: @unchecked Sendable {
     let layers: Int
     let kvDim: Int
     /// 0: keeps every position up to `capacity`; otherwise keeps the last window-1 and grows as
@@ -55,9 +55,9 @@ public final class KVCache: @unchecked Sendable {
     private(set) var keys: [FloatBuffer]
     private(set) var values: [FloatBuffer]
     /// Rows held (the attention span of the next row, before the window applies).
-    public private(set) var stored = 0
+    private(set) var stored = 0
     /// Absolute position of the next row.
-    public private(set) var position = 0
+    private(set) var position = 0
 
     private let backend: Backend
 
@@ -72,7 +72,7 @@ public final class KVCache: @unchecked Sendable {
     }
 
     /// Forgets all positions (the storage is kept for the next use).
-    public func reset() { stored = 0; position = 0 }
+    func reset() { stored = 0; position = 0 }
 
     /// Makes this cache continue exactly where `other` (same shape) stands.
     func copy(from other: KVCache) {
