@@ -6,7 +6,7 @@ import Foundation
 import Testing
 @testable import TensorCore
 
-private struct Rng {
+struct Rng {
     var state: UInt64
     mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
@@ -22,7 +22,7 @@ private struct Rng {
 }
 
 /// An f32 tensor over its own storage.
-private func tensor(_ values: [Float], _ shape: [Int]) -> Tensor {
+func tensor(_ values: [Float], _ shape: [Int]) -> Tensor {
     let b = FloatBuffer(values)
     return Tensor(dtype: .f32, shape: shape, data: UnsafeRawPointer(b.pointer), owner: b)
 }

@@ -87,8 +87,9 @@ private func expectApprox(
 private let oddSizes = [1, 3, 17, 63, 65, 127, 129, 1000]
 
 // Some tests switch the instruction-set level; they restore it before returning, and every
-// level is correct, so tests running at the same time stay valid either way.
-private let isaLock = NSLock()
+// level is correct, so tests running at the same time stay valid either way. Tests that need one
+// level for their whole run (BackendConformanceTests) hold this lock too.
+let isaLock = NSLock()
 
 private func forEachISALevel(_ body: (Int) -> Void) {
     isaLock.lock()
