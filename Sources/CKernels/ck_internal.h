@@ -7,6 +7,9 @@
 #include <math.h>
 #include <string.h>
 
+// Makes this thread use `level` (a pool worker adopts the level of the thread that posted the job).
+void ck_isa_adopt(int level);
+
 #define CK_INLINE static inline __attribute__((always_inline))
 
 enum { CK_ISA_PORTABLE = 0, CK_ISA_AVX2 = 1, CK_ISA_AVX512 = 2 };

@@ -36,7 +36,13 @@ static int env_cap(int level) {
     return level;
 }
 
+// A level set by ck_set_isa_level on this thread (-1: none). Per thread, so a test that forces a
+// slower path does not change the kernels other threads of the process run; pool workers take
+// the level of the thread that posted the job (threadpool.c).
+static _Thread_local int tl_level = -1;
+
 int ck_isa_level(void) {
+    if (tl_level >= 0) return tl_level;
     int level = atomic_load_explicit(&g_level, memory_order_relaxed);
     if (level < 0) {
         level = env_cap(detected_level());
@@ -46,8 +52,13 @@ int ck_isa_level(void) {
 }
 
 int ck_set_isa_level(int level) {
+    if (level < 0) {
+        tl_level = -1;
+        return ck_isa_level();
+    }
     int best = detected_level();
-    if (level < 0 || level > best) level = best;
-    atomic_store_explicit(&g_level, level, memory_order_relaxed);
-    return level;
+    tl_level = level > best ? best : level;
+    return tl_level;
 }
+
+void ck_isa_adopt(int level) { tl_level = level; }

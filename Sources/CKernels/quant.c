@@ -276,13 +276,11 @@ CK_TARGET_AVX512 CK_INLINE void q_group_AVX512(const uint8_t *g, int q4, int nb,
                     const __m128i *p = (const __m128i *)(blk + a * 32);
                     w0 = _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128(p)));
                     w1 = _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128(p + 1)));
-                    if (NM == 1) {
-                        __m512 t = _mm512_fmadd_ps(w1, x1[0], _mm512_mul_ps(w0, x0[0]));
-                        acc[a][0] = _mm512_fmadd_ps(t, da, acc[a][0]);
-                        continue;
+                    for (int b = 0; b < NM; b++) {
+                        __m512 t = _mm512_fmadd_ps(w1, x1[b], _mm512_mul_ps(w0, x0[b]));
+                        acc[a][b] = _mm512_fmadd_ps(t, da, acc[a][b]);
                     }
-                    w0 = _mm512_mul_ps(w0, da);
-                    w1 = _mm512_mul_ps(w1, da);
+                    continue;
                 }
                 for (int b = 0; b < NM; b++) {
                     acc[a][b] = _mm512_fmadd_ps(w0, x0[b], acc[a][b]);
@@ -346,13 +344,11 @@ CK_TARGET_AVX2 CK_INLINE void q_group_AVX2(const uint8_t *g, int q4, int nb, con
                         w0 = _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)p)));
                         w1 = _mm256_cvtepi32_ps(
                             _mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(p + 8))));
-                        if (NM == 1) { // scale the partial products, as in the AVX-512 kernel
-                            __m256 t = _mm256_fmadd_ps(w1, x1[0], _mm256_mul_ps(w0, x0[0]));
-                            acc[a][0] = _mm256_fmadd_ps(t, da, acc[a][0]);
-                            continue;
+                        for (int b = 0; b < NM; b++) { // scale the partial products, as in the AVX-512 kernel
+                            __m256 t = _mm256_fmadd_ps(w1, x1[b], _mm256_mul_ps(w0, x0[b]));
+                            acc[a][b] = _mm256_fmadd_ps(t, da, acc[a][b]);
                         }
-                        w0 = _mm256_mul_ps(w0, da);
-                        w1 = _mm256_mul_ps(w1, da);
+                        continue;
                     }
                     for (int b = 0; b < NM; b++) {
                         acc[a][b] = _mm256_fmadd_ps(w0, x0[b], acc[a][b]);

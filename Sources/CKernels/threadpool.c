@@ -33,6 +33,7 @@ struct ck_pool {
     int n_tasks;
     ck_task_fn fn;
     void *ctx;
+    int isa_level; // the posting thread's kernel level, adopted by the workers for this job
 };
 
 typedef struct {
@@ -114,6 +115,7 @@ static void *worker_main(void *arg) {
         }
         if (atomic_load_explicit(&p->stop, memory_order_relaxed)) break;
         seen = atomic_load_explicit(&p->generation, memory_order_acquire);
+        ck_isa_adopt(p->isa_level);
         run_tasks(p, a.index);
         if (atomic_fetch_sub_explicit(&p->busy_workers, 1, memory_order_acq_rel) == 1) {
             // Taking mu orders this signal after a caller that checked busy_workers under mu.
@@ -177,6 +179,7 @@ void ck_pool_run(ck_pool *p, int n_tasks, ck_task_fn fn, void *ctx) {
     p->n_tasks = n_tasks;
     p->fn = fn;
     p->ctx = ctx;
+    p->isa_level = ck_isa_level();
     atomic_store_explicit(&p->next_task, 0, memory_order_relaxed);
     atomic_store_explicit(&p->busy_workers, p->n_threads - 1, memory_order_relaxed);
     // Publishing under mu means a worker that checked `generation` under mu cannot miss the wake.

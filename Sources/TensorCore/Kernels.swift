@@ -30,8 +30,9 @@ public enum Kernels {
     /// The name of the kernel set in use.
     public static var isaName: String { ["portable C", "AVX2+FMA", "AVX-512"][min(max(isaLevel, 0), 2)] }
 
-    /// Caps the instruction set (tests and benchmarks); a negative value restores the detected
-    /// one. Returns the level in effect.
+    /// Caps the instruction set for the calling thread and the pool jobs it starts (tests and
+    /// benchmarks; other threads keep theirs); a negative value restores the process-wide level.
+    /// Returns the level in effect.
     @discardableResult
     public static func setISALevel(_ level: Int) -> Int { Int(ck_set_isa_level(Int32(level))) }
 

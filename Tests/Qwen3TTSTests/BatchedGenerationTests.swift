@@ -25,7 +25,8 @@ import Testing
     }
 
     static let cases: [(String, String)] = [
-        ("custom_voice", "cpu"), ("voice_design", "cpu"), ("base", "cpu"), ("custom_voice", "cpu-q4"), ("base", "reference"),
+        ("custom_voice", "cpu"), ("voice_design", "cpu"), ("base", "cpu"), ("custom_voice", "cpu-q8"), ("custom_voice", "cpu-q4"),
+        ("base", "reference"),
     ]
 
     @Test(arguments: cases)

@@ -201,9 +201,8 @@ private func tensor(_ values: [Float], _ shape: [Int], as dtype: DType) -> Tenso
                 backend.prepare(toPrepare)  // together, as at load
                 for (layer, name) in layers {
                     // What the layer holds: for q8/q4 the dequantized matrix, else the stored tensor.
-                    var held = layer.weight, heldKey = "\(layer.weight.dtype)", quantized = false
+                    var held = layer.weight, heldKey = "\(layer.weight.dtype)"
                     if case .quantized(let q) = layer.prepared {
-                        quantized = true
                         let b = FloatBuffer(count: n * k)
                         q.dequantize(into: b.pointer)
                         held = Tensor(dtype: .f32, shape: [n, k], data: UnsafeRawPointer(b.pointer), owner: b)
@@ -235,14 +234,7 @@ private func tensor(_ values: [Float], _ shape: [Int], as dtype: DType) -> Tenso
                             let (got, what) = (y.array(), "\(config) \(name) rows \(rows) batchInvariant \(batchInvariant)")
                             expectClose(got, reference[0], bound: reference[1], what)
                             guard batchInvariant && rows > 1 else { continue }
-                            withKnownIssue("""
-                                quant.c, q_group_AVX512/q_group_AVX2, q8: one x row (NM == 1) scales the block's partial \
-                                products, (w0*x0 + w1*x1)*d, while NM > 1 scales the weights first, (w0*d)*x0 + (w1*d)*x1: \
-                                a row alone rounds differently from the same row among others. Using the NM == 1 form \
-                                for every x row fixes it (then remove this).
-                                """) {
-                                expectIdentical(got, alone.array(), "\(what): rows differ from rows alone")
-                            } when: { quantized && config.weights == .q8 && config.isa > 0 }
+                            expectIdentical(got, alone.array(), "\(what): rows differ from rows alone")
                         }
                     }
                 }

@@ -33,8 +33,9 @@ ck_cpu_features ck_cpu_detect(void);
 
 /// Instruction-set level the kernels use: 0 portable C, 1 AVX2+FMA, 2 AVX-512.
 int ck_isa_level(void);
-/// Caps the level (for tests and benchmarks; every level computes the same results within
-/// rounding). A negative or too-high value restores the detected level. Returns the level in effect.
+/// Caps the level for the calling thread and the pool jobs it starts (tests and benchmarks; every
+/// level computes the same results within rounding); other threads keep theirs. A negative value
+/// restores the process-wide level, a too-high one gives the detected level. Returns the level in effect.
 int ck_set_isa_level(int level);
 
 // ---------------------------------------------------------------------------------------------
