@@ -30,6 +30,10 @@ struct SpeakCommand: ParsableCommand {
     @Flag(help: "Feed the text one token per frame (default for Base / cloning).") var streamingText = false
 
     @OptionGroup var sampling: SamplingOptions
+    @OptionGroup var segmentationOptions: SegmentationOptions
+    @Flag(help: "Every input line is its own utterance, spoken as soon as it is read; audio is appended (for pipelines).")
+    var lines = false
+    @Option(help: "Write subtitles (.srt or .vtt): each segment's text with its start and end time.") var subtitles: String?
 
     @Option(help: "Audio output file, or - for standard output.") var output: String?
     @Option(help: "Audio format: wav (16-bit), wav-f32, pcm (s16le), flac, mp3, opus. Default: from the file extension; pcm for -.")
@@ -39,6 +43,7 @@ struct SpeakCommand: ParsableCommand {
     func validate() throws {
         if nonStreamingText && streamingText { throw ValidationError("--non-streaming-text and --streaming-text exclude each other") }
         if text != nil && textFile != nil { throw ValidationError("give either --text or --text-file, not both") }
+        if lines && text != nil { throw ValidationError("--lines reads --text-file or standard input, not --text") }
         if output == nil && codesOutput == nil { throw ValidationError("give --output FILE (or - for stdout) and/or --codes-output FILE.json") }
         if let format, AudioFormat(name: format) == nil {
             throw ValidationError("unknown --format '\(format)'; expected wav, wav-f32, pcm, flac, mp3 or opus")
@@ -47,14 +52,15 @@ struct SpeakCommand: ParsableCommand {
 
     func run() throws {
         signal(SIGPIPE, SIG_IGN)  // a closed pipe becomes a write error, not a silent death
-        let spokenText = try readText()
+        let spokenText = lines ? "" : try readText()
         let synthesizer = try model.loadSynthesizer()
         let voice = try voiceOptions.voicePrompt(for: synthesizer.model)
-        let request = SpeechRequest(
-            text: spokenText, language: language, speaker: speaker, instruct: instruct, voice: voice,
-            textLayout: nonStreamingText ? .nonStreaming : (streamingText ? .streaming : nil))
+        func request(_ text: String) -> SpeechRequest {
+            SpeechRequest(text: text, language: language, speaker: speaker, instruct: instruct, voice: voice,
+                          textLayout: nonStreamingText ? .nonStreaming : (streamingText ? .streaming : nil))
+        }
         let options = try sampling.options(defaults: synthesizer.model.generationConfig)
-        for note in try synthesizer.model.prompt(for: request).notes { log("note: \(note)") }
+        let segmentation = segmentationOptions.segmentation
 
         var sink: (any AudioSink)?
         if let output {
@@ -62,20 +68,68 @@ struct SpeakCommand: ParsableCommand {
             let destination: AudioDestination = output == "-" ? .fileHandle(.standardOutput) : .file(output)
             sink = try AudioIO.makeSink(format: audioFormat, destination: destination, sampleRate: synthesizer.sampleRate)
         }
-        var frames: [[Int]] = []
+        var subtitleWriter = try subtitles.map { try SubtitleWriter(path: $0) }
+        var frames: [[Int]] = []  // only kept for --codes-output: a long job must not grow in memory
         var writeError: Error?
         let cancelled = CancellationFlag()
-        let summary = try synthesizer.run(request, options: options, cancelled: cancelled) { chunk in
-            frames += chunk.codes
-            do { try sink?.write(chunk.samples) } catch {
-                writeError = error
-                cancelled.set()
+        var audioSeconds = 0.0
+
+        /// Speaks one text (a whole input, or one line with --lines) into the sink.
+        func speak(_ text: String) throws -> SynthesisSummary {
+            let segments = synthesizer.segment(text, segmentation)
+            if let first = segments.first {
+                for note in (try? synthesizer.model.prompt(for: request(first.text)).notes) ?? [] { log("note: \(note)") }
             }
+            let progress = segments.count > 1 ? ProgressDisplay(segments: segments) : nil
+            let offset = audioSeconds
+            let summary = try synthesizer.run(request(text), options: options, segmentation: segmentation, cancelled: cancelled,
+                                              onSegment: { r in
+                subtitleWriter?.add(r, offset: offset)
+                progress?.segmentDone(r, audioSeconds: offset + r.end)
+            }) { chunk in
+                if codesOutput != nil { frames += chunk.codes }
+                do { try sink?.write(chunk.samples) } catch {
+                    writeError = error
+                    cancelled.set()
+                }
+            }
+            progress?.finish()
+            audioSeconds += summary.audioSeconds
+            if let writeError { throw CLIError("cannot write audio: \(writeError)") }
+            return summary
         }
-        if let writeError { throw CLIError("cannot write audio: \(writeError)") }
+
+        if lines {
+            var count = 0
+            try forEachInputLine { line in
+                let summary = try speak(line)
+                count += 1
+                log("line \(count): " + summaryLine(summary))
+            }
+            if count == 0 { throw CLIError("no text: every input line was empty") }
+        } else {
+            let summary = try speak(spokenText)
+            log(summaryLine(summary))
+            if summary.segments.count > 1 { log(segmentsLine(summary.segments)) }
+        }
         try sink?.close()
+        try subtitleWriter?.write()
         if let codesOutput { try writeCodes(frames, to: codesOutput) }
-        log(summaryLine(summary))
+    }
+
+    /// Calls `body` with each non-empty line of --text-file or standard input, as soon as it is read.
+    func forEachInputLine(_ body: (String) throws -> Void) throws {
+        if let textFile {
+            guard let data = FileManager.default.contents(atPath: textFile), let s = String(data: data, encoding: .utf8) else {
+                throw CLIError("cannot read text file \(textFile) as UTF-8")
+            }
+            for line in s.split(whereSeparator: \.isNewline) where !line.allSatisfy(\.isWhitespace) { try body(String(line)) }
+            return
+        }
+        guard isatty(STDIN_FILENO) == 0 else { throw CLIError("--lines reads --text-file or text piped on standard input") }
+        while let line = Swift.readLine(strippingNewline: true) {
+            if !line.allSatisfy(\.isWhitespace) { try body(line) }
+        }
     }
 
     func readText() throws -> String {
@@ -106,6 +160,22 @@ func summaryLine(_ s: SynthesisSummary) -> String {
         + "decoder \(perFrame(s.decoderSeconds)) ms; first audio after \(first); "
         + String(format: "total %.2f s; real-time factor %.2f (total / audio, below 1 is faster than real time)",
                  s.totalSeconds, s.realTimeFactor)
+}
+
+/// Per segment of a long text: frames and why it stopped (retries and skips named).
+/// A long job lists every segment up to 20 of them; beyond, the counts and the exceptions.
+func segmentsLine(_ segments: [SegmentReport]) -> String {
+    func describe(_ r: SegmentReport) -> String {
+        if let skipped = r.skipped { return "\(r.index + 1) skipped (\(skipped))" }
+        return "\(r.index + 1) \(r.frames) frames \(r.stopReason?.rawValue ?? "-")" + (r.retried ? " (retried)" : "")
+    }
+    if segments.count <= 20 { return "segments: " + segments.map(describe).joined(separator: "; ") }
+    var counts: [String: Int] = [:]
+    for r in segments { counts[r.skipped == nil ? r.stopReason?.rawValue ?? "-" : "skipped", default: 0] += 1 }
+    let exceptions = segments.filter { $0.retried || $0.skipped != nil }
+    return "\(segments.count) segments, \(segments.reduce(0) { $0 + $1.frames }) frames; stopped by "
+        + counts.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: ", ")
+        + (exceptions.isEmpty ? "" : "; " + exceptions.map(describe).joined(separator: "; "))
 }
 
 /// --format, else the output file's extension, else WAV (raw PCM for standard output).

@@ -20,7 +20,7 @@ struct ToolRun {
 
     /// `replacingEnvironment`: run with exactly `environment` instead of adding it to ours.
     init(_ arguments: [String], environment: [String: String] = [:], executable: String = ToolRun.executable,
-         directory: String? = nil, replacingEnvironment: Bool = false) throws {
+         directory: String? = nil, replacingEnvironment: Bool = false, input: Data? = nil) throws {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: executable)
         p.arguments = arguments
@@ -31,8 +31,15 @@ struct ToolRun {
         let out = Pipe(), err = Pipe()
         p.standardOutput = out
         p.standardError = err
-        p.standardInput = FileHandle.nullDevice
+        let inputPipe = input.map { _ in Pipe() }
+        p.standardInput = inputPipe ?? FileHandle.nullDevice
         try p.run()
+        if let inputPipe, let input {
+            DispatchQueue.global().async {
+                inputPipe.fileHandleForWriting.write(input)
+                try? inputPipe.fileHandleForWriting.close()
+            }
+        }
         // Read both pipes before waiting so a large output cannot block the child.
         let group = DispatchGroup()
         nonisolated(unsafe) var o = Data(), e = Data()

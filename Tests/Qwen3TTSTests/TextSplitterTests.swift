@@ -323,7 +323,7 @@ import Testing
 
 /// The long test text: hand-written paragraphs in English, Chinese, Japanese and Korean, repeated
 /// with small variations (numbers, spacing, paragraph separators, order) to 20,000 characters.
-private enum LongText {
+enum LongText {
     struct Sentence {
         var text: String
         var start: Int  // UTF-8 offsets into the text
