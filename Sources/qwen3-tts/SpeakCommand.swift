@@ -218,7 +218,10 @@ struct SamplingOptions: ParsableArguments {
     }
 
     func validate() throws {
-        do { try overrides.validate() } catch { throw ValidationError("\(error)") }
+        // Errors name the flag: --top-p for top_p.
+        do { try overrides.validate { "--" + $0.rawValue.replacingOccurrences(of: "_", with: "-") } } catch {
+            throw ValidationError("\(error)")
+        }
     }
 
     /// Explicit flags override generation_config.json, as the official wrapper's precedence.

@@ -94,21 +94,29 @@ public struct GenerationOverrides: Sendable, Equatable {
 
     public init() {}
 
-    /// Throws `GenerationError.invalidRequest` naming the first value out of range (by its
-    /// request field name).
-    public func validate() throws {
-        func check(_ ok: Bool, _ message: String) throws {
-            if !ok { throw GenerationError.invalidRequest(message) }
+    /// The values a request can set, by their request field names (as the OpenAI-style API and
+    /// the official keyword arguments spell them).
+    public enum Field: String, Sendable, CaseIterable {
+        case temperature, topK = "top_k", topP = "top_p", repetitionPenalty = "repetition_penalty"
+        case subtalkerTemperature = "subtalker_temperature", subtalkerTopK = "subtalker_top_k"
+        case subtalkerTopP = "subtalker_top_p", maxNewTokens = "max_new_tokens", frameBudget = "frame_budget"
+    }
+
+    /// Throws `GenerationError.invalidRequest` for the first value out of range, calling the field
+    /// what `name` says (a command-line tool passes its flag names).
+    public func validate(naming name: (Field) -> String = { $0.rawValue }) throws {
+        func check(_ ok: Bool, _ field: Field, _ rule: String) throws {
+            if !ok { throw GenerationError.invalidRequest("\(name(field)) \(rule)") }
         }
-        try check(temperature.map { $0 > 0 } ?? true, "temperature must be positive")
-        try check(subtalkerTemperature.map { $0 > 0 } ?? true, "subtalker temperature must be positive")
-        try check(topK.map { $0 >= 0 } ?? true, "top_k must not be negative")
-        try check(subtalkerTopK.map { $0 >= 0 } ?? true, "subtalker top_k must not be negative")
-        try check(topP.map { $0 > 0 && $0 <= 1 } ?? true, "top_p must be in (0, 1]")
-        try check(subtalkerTopP.map { $0 > 0 && $0 <= 1 } ?? true, "subtalker top_p must be in (0, 1]")
-        try check(repetitionPenalty.map { $0 > 0 } ?? true, "repetition_penalty must be positive")
-        try check(maxNewTokens.map { $0 >= 1 } ?? true, "max_new_tokens must be at least 1")
-        try check(frameBudget.map { $0 >= 0 } ?? true, "the frame budget must not be negative")
+        try check(temperature.map { $0 > 0 } ?? true, .temperature, "must be positive")
+        try check(subtalkerTemperature.map { $0 > 0 } ?? true, .subtalkerTemperature, "must be positive")
+        try check(topK.map { $0 >= 0 } ?? true, .topK, "must not be negative")
+        try check(subtalkerTopK.map { $0 >= 0 } ?? true, .subtalkerTopK, "must not be negative")
+        try check(topP.map { $0 > 0 && $0 <= 1 } ?? true, .topP, "must be in (0, 1]")
+        try check(subtalkerTopP.map { $0 > 0 && $0 <= 1 } ?? true, .subtalkerTopP, "must be in (0, 1]")
+        try check(repetitionPenalty.map { $0 > 0 } ?? true, .repetitionPenalty, "must be positive")
+        try check(maxNewTokens.map { $0 >= 1 } ?? true, .maxNewTokens, "must be at least 1")
+        try check(frameBudget.map { $0 >= 0 } ?? true, .frameBudget, "must not be negative")
     }
 }
 
