@@ -20,12 +20,14 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "VoiceDesign instruction.") var instruct: String = "A calm, clear voice."
     @Option(help: "Also measure N streams generated together against the same N one after another (talker and code predictor; frames per second).")
     var streams: Int = 1
+    @Option(help: "Frames the codec decodes together after the first (the streaming chunk size).") var decodeBatch: Int = 4
     @Flag(help: "Print JSON instead of a table.") var json = false
 
     func validate() throws {
         if frames < 1 { throw ValidationError("--frames must be at least 1") }
         if runs < 1 { throw ValidationError("--runs must be at least 1") }
         if streams < 1 { throw ValidationError("--streams must be at least 1") }
+        if decodeBatch < 1 { throw ValidationError("--decode-batch must be at least 1") }
     }
 
     struct Run: Codable {
@@ -65,6 +67,7 @@ struct BenchCommand: ParsableCommand {
         let t0 = clock.now
         let synthesizer = try model.loadSynthesizer(directory: directory)
         let loadSeconds = (clock.now - t0).seconds
+        synthesizer.decodeBatch = decodeBatch
 
         let m = synthesizer.model
         var request = SpeechRequest(text: text ?? Self.defaultText, language: "english")
