@@ -10,6 +10,11 @@
 // Makes this thread use `level` (a pool worker adopts the level of the thread that posted the job).
 void ck_isa_adopt(int level);
 
+// Rows r0 .. r0+nr-1, columns c0 .. c0+nc-1 (multiples of 32) of a quantized [rows, cols] matrix,
+// dequantized exactly (the values of ck_quant_unpack) into dst with row stride ldd.
+void ck_quant_decode(ck_qformat f, const void *packed, int cols, int r0, int nr, int c0, int nc,
+                     float *dst, size_t ldd);
+
 #define CK_INLINE static inline __attribute__((always_inline))
 
 enum { CK_ISA_PORTABLE = 0, CK_ISA_AVX2 = 1, CK_ISA_AVX512 = 2 };

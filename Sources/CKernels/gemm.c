@@ -16,6 +16,11 @@
 // Threads split C into independent row or column ranges (no barriers): each task packs what it
 // uses itself, which duplicates the packing of the shared operand, so we split the dimension
 // whose duplicate is smaller.
+//
+// Weights in a narrower format (prefill's C = X · W^T with W [n, k] as bf16 or q8/q4) are
+// converted while B is packed (ck_sgemm_bf16w, ck_sgemm_quantw): each weight is read once, in
+// its own format, by the thread whose columns it feeds, instead of a single-threaded pass that
+// widens the whole matrix to f32 first and a second pass that packs the widened copy.
 #include "ck_internal.h"
 #include <pthread.h>
 #include <stdlib.h>
@@ -86,6 +91,9 @@ typedef void (*gemm_kernel_fn)(int kc, const float *a, size_t ars, size_t aks, c
 // [k][s]. pack_lines: line l is contiguous in k at src + l*ld (A as stored, B^T); packs one
 // sliver of w lines into dst[k * sw + l], zeroing lines w..sw-1.
 typedef void (*gemm_pack_lines_fn)(const float *src, size_t ld, int w, int sw, int kc, float *dst);
+// The same from bf16 lines (widened exactly on the way).
+typedef void (*gemm_pack_lines16_fn)(const uint16_t *src, size_t ld, int w, int sw, int kc,
+                                     float *dst);
 // pack_cols: line l of step k is src[k*ld + l] (A^T, B as stored); packs `width` lines as
 // slivers of s (sliver i at dst + i*s*kc), the last, shorter one zero-padded to s_last lines.
 // Several slivers at once, row by row, so each row of src is read in a run of a few lines.
@@ -97,6 +105,7 @@ typedef struct gemm_job gemm_job;
 typedef struct {
     int mr, nr, vw; // kernel rows, kernel columns, floats per vector
     gemm_pack_lines_fn pack_lines;
+    gemm_pack_lines16_fn pack_lines_bf16;
     gemm_pack_cols_fn pack_cols;
     // Packed height for an edge sliver of r rows: the next height a kernel is built for, so an
     // m = 1 product does not run an MR-row kernel on padding.
@@ -106,11 +115,18 @@ typedef struct {
     void (*thin)(const gemm_job *g, float *acc, int l0, int l1);
 } gemm_isa;
 
+// Storage of B (the transposed-B weight products keep it in its own format; see pack_b_weights).
+enum { GEMM_B_F32, GEMM_B_BF16, GEMM_B_QUANT };
+
 struct gemm_job {
     const gemm_isa *isa;
     int trans_a, trans_b, m, n, k;
     float alpha, beta;
     const float *a, *b;
+    int bfmt;            // GEMM_B_*; not f32: trans_b, B [n, k] at bw (ldb) or quantized at bq
+    ck_qformat qf;
+    const uint16_t *bw;
+    const void *bq;
     float *c;
     size_t lda, ldb, ldc;
     int kc, nc;         // depth of a pass, columns of a packed B block
@@ -216,11 +232,24 @@ PORT_KERN(1)
 PORT_KERN(2)
 PORT_KERN(4)
 
-static void pack_lines_port(const float *src, size_t ld, int w, int sw, int kc, float *dst) {
+// Element i of a source that is f32 or bf16 (a compile-time choice in each packer).
+CK_INLINE float load_f(const void *src, size_t i, const int bf16) {
+    return bf16 ? ck_bf16(((const uint16_t *)src)[i]) : ((const float *)src)[i];
+}
+
+CK_INLINE void pack_lines_port_body(const void *src, size_t ld, int w, int sw, int kc, float *dst,
+                                    const int bf16) {
     for (int l = 0; l < w; l++)
-        for (int k = 0; k < kc; k++) dst[(size_t)k * sw + l] = src[(size_t)l * ld + k];
+        for (int k = 0; k < kc; k++) dst[(size_t)k * sw + l] = load_f(src, (size_t)l * ld + k, bf16);
     for (int k = 0; k < kc; k++)
         for (int l = w; l < sw; l++) dst[(size_t)k * sw + l] = 0.0f;
+}
+static void pack_lines_port(const float *src, size_t ld, int w, int sw, int kc, float *dst) {
+    pack_lines_port_body(src, ld, w, sw, kc, dst, 0);
+}
+static void pack_lines_port_bf16(const uint16_t *src, size_t ld, int w, int sw, int kc,
+                                 float *dst) {
+    pack_lines_port_body(src, ld, w, sw, kc, dst, 1);
 }
 
 // Step k of pack_cols: one row of src into every sliver.
@@ -247,7 +276,8 @@ static void thin_port(const gemm_job *g, float *acc, int l0, int l1) { thin_body
 
 static const gemm_isa isa_port = {
     .mr = P_MR, .nr = P_NR, .vw = P_NR,
-    .pack_lines = pack_lines_port, .pack_cols = pack_cols_port,
+    .pack_lines = pack_lines_port, .pack_lines_bf16 = pack_lines_port_bf16,
+    .pack_cols = pack_cols_port,
     .pad_mr = {0, 1, 2, 4, 4},
     .kern = {[1] = {[1] = kern_port_1}, [2] = {[1] = kern_port_2}, [4] = {[1] = kern_port_4}},
     .thin = thin_port,
@@ -277,20 +307,33 @@ CK_TARGET_AVX2 CK_INLINE void transpose8(__m256 r[8]) {
     r[7] = _mm256_permute2f128_ps(u3, u7, 0x31);
 }
 
+// 8 consecutive f32 or bf16 values as f32 (bf16 is the top half of an f32).
+CK_TARGET_AVX2 CK_INLINE __m256 load8_x86(const void *src, size_t i, const int bf16) {
+    if (!bf16) return _mm256_loadu_ps((const float *)src + i);
+    __m128i h = _mm_loadu_si128((const __m128i *)((const uint16_t *)src + i));
+    return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16));
+}
+
 // Groups of up to 8 lines; a short group (the AVX2 kernel's 6, edge slivers) transposes zeros
-// for the missing lines and stores only its own lanes.
-CK_TARGET_AVX2 static void pack_lines_x86(const float *src, size_t ld, int w, int sw, int kc,
-                                          float *dst) {
+// for the missing lines and stores only its own lanes. Shared by the AVX2 and AVX-512 tables.
+CK_TARGET_AVX2 CK_INLINE void pack_lines_x86_body(const void *src, size_t ld, int w, int sw,
+                                                  int kc, float *dst, const int bf16) {
     const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
     for (int l = 0; l < w; l += 8) {
         const int nl = ck_min(8, w - l);
-        const float *s = src + (size_t)l * ld;
+        const size_t s = (size_t)l * ld;
         const __m256i mk = _mm256_cmpgt_epi32(_mm256_set1_epi32(nl), lane);
         int k = 0;
         for (; k + 8 <= kc; k += 8) {
             __m256 r[8];
+            // bf16 weights stream from memory, each line a separate far-apart row: start the
+            // next group's rows a group ahead (a few percent on prefill shapes).
+            if (bf16 && k % 32 == 0)
+                for (int i = 0; i < 8; i++)
+                    _mm_prefetch((const char *)((const uint16_t *)src + s + (i + 8) * ld + k),
+                                 _MM_HINT_T0);
             for (int i = 0; i < 8; i++)
-                r[i] = i < nl ? _mm256_loadu_ps(s + (size_t)i * ld + k) : _mm256_setzero_ps();
+                r[i] = i < nl ? load8_x86(src, s + (size_t)i * ld + k, bf16) : _mm256_setzero_ps();
             transpose8(r);
             if (nl == 8)
                 for (int i = 0; i < 8; i++) _mm256_storeu_ps(dst + (size_t)(k + i) * sw + l, r[i]);
@@ -299,10 +342,19 @@ CK_TARGET_AVX2 static void pack_lines_x86(const float *src, size_t ld, int w, in
                     _mm256_maskstore_ps(dst + (size_t)(k + i) * sw + l, mk, r[i]);
         }
         for (; k < kc; k++)
-            for (int i = 0; i < nl; i++) dst[(size_t)k * sw + l + i] = s[(size_t)i * ld + k];
+            for (int i = 0; i < nl; i++)
+                dst[(size_t)k * sw + l + i] = load_f(src, s + (size_t)i * ld + k, bf16);
     }
     for (int k = 0; k < kc; k++)
         for (int j = w; j < sw; j++) dst[(size_t)k * sw + j] = 0.0f;
+}
+CK_TARGET_AVX2 static void pack_lines_x86(const float *src, size_t ld, int w, int sw, int kc,
+                                          float *dst) {
+    pack_lines_x86_body(src, ld, w, sw, kc, dst, 0);
+}
+CK_TARGET_AVX2 static void pack_lines_x86_bf16(const uint16_t *src, size_t ld, int w, int sw,
+                                               int kc, float *dst) {
+    pack_lines_x86_body(src, ld, w, sw, kc, dst, 1);
 }
 
 // Rows of src are far apart (often a page or more), so the hardware prefetchers start each row
@@ -435,7 +487,8 @@ CK_TARGET_AVX512 static void thin_avx512(const gemm_job *g, float *acc, int l0, 
 
 static const gemm_isa isa_avx512 = {
     .mr = A5_MR, .nr = 16 * A5_NV, .vw = 16,
-    .pack_lines = pack_lines_x86, .pack_cols = pack_cols_avx512,
+    .pack_lines = pack_lines_x86, .pack_lines_bf16 = pack_lines_x86_bf16,
+    .pack_cols = pack_cols_avx512,
     .pad_mr = {0, 1, 2, 4, 4, 8, 8, 8, 8},
     .kern = {A5_ROW(1), A5_ROW(2), A5_ROW(4), A5_ROW(8)},
     .direct = {[1] = kdir_avx512_1, [2] = kdir_avx512_2, [3] = kdir_avx512_3},
@@ -516,7 +569,8 @@ CK_TARGET_AVX2 static void thin_avx2(const gemm_job *g, float *acc, int l0, int 
 
 static const gemm_isa isa_avx2 = {
     .mr = A2_MR, .nr = 8 * A2_NV, .vw = 8,
-    .pack_lines = pack_lines_x86, .pack_cols = pack_cols_avx2,
+    .pack_lines = pack_lines_x86, .pack_lines_bf16 = pack_lines_x86_bf16,
+    .pack_cols = pack_cols_avx2,
     .pad_mr = {0, 1, 2, 4, 4, 6, 6},
     .kern = {A2_ROW(1), A2_ROW(2), A2_ROW(4), A2_ROW(6)},
     .direct = {[1] = kdir_avx2_1, [2] = kdir_avx2_2},
@@ -572,12 +626,10 @@ static size_t block_floats(const gemm_job *g, int n) {
     return (size_t)g->kc * round_up(ck_min(n, g->nc), g->isa->nr);
 }
 
-// C[m0:m1, n0:n1] on the calling thread.
-static void gemm_range(const gemm_job *g, int m0, int m1, int n0, int n1) {
-    const gemm_isa *I = g->isa;
-    size_t pa_floats = panel_floats(g, m1 - m0);
-    float *buf = scratch_get(pa_floats + block_floats(g, n1 - n0));
-    if (!buf) { // out of memory: the unblocked loops still give the right answer
+// Out of memory: the unblocked loops still give the right answer. Weights in another format
+// are widened 32 at a time into the stack (the weight products have A as stored).
+static void gemm_unpacked(const gemm_job *g, int m0, int m1, int n0, int n1) {
+    if (g->bfmt == GEMM_B_F32) {
         const float *a = g->a + (g->trans_a ? (size_t)m0 : (size_t)m0 * g->lda);
         const float *b = g->b + (g->trans_b ? (size_t)n0 * g->ldb : (size_t)n0);
         ck_sgemm_ref(NULL, g->trans_a, g->trans_b, m1 - m0, n1 - n0, g->k, g->alpha, a,
@@ -585,8 +637,51 @@ static void gemm_range(const gemm_job *g, int m0, int m1, int n0, int n1) {
                      (int)g->ldc);
         return;
     }
+    float w[32];
+    for (int i = m0; i < m1; i++)
+        for (int j = n0; j < n1; j++) {
+            float s = 0.0f;
+            for (int p = 0; p < g->k; p += 32) {
+                int np = ck_min(32, g->k - p);
+                if (g->bfmt == GEMM_B_BF16)
+                    for (int q = 0; q < np; q++) w[q] = ck_bf16(g->bw[(size_t)j * g->ldb + p + q]);
+                else
+                    ck_quant_decode(g->qf, g->bq, g->k, j, 1, p, 32, w, 32);
+                for (int q = 0; q < np; q++) s += g->a[(size_t)i * g->lda + p + q] * w[q];
+            }
+            float *cij = g->c + (size_t)i * g->ldc + j;
+            *cij = g->beta == 0.0f ? g->alpha * s : g->alpha * s + g->beta * *cij;
+        }
+}
+
+// Lines j .. j+w-1 of op(B) (rows of the weight matrix W) over depth pc .. pc+kc-1, from W's own
+// format, into a sliver of sw lines.
+static void pack_b_weights(const gemm_job *g, int j, int w, int sw, int pc, int kc, float *dst,
+                           float *tmp) {
+    const gemm_isa *I = g->isa;
+    if (g->bfmt == GEMM_B_BF16) {
+        I->pack_lines_bf16(g->bw + (size_t)j * g->ldb + pc, g->ldb, w, sw, kc, dst);
+    } else {
+        // Quantized rows interleave in groups of 4, with a scale per block of 32: decode whole
+        // blocks (pc and kc are multiples of 32) into a row-major tile (L2), then pack that.
+        ck_quant_decode(g->qf, g->bq, g->k, j, w, pc, kc, tmp, (size_t)kc);
+        I->pack_lines(tmp, (size_t)kc, w, sw, kc, dst);
+    }
+}
+
+// C[m0:m1, n0:n1] on the calling thread.
+static void gemm_range(const gemm_job *g, int m0, int m1, int n0, int n1) {
+    const gemm_isa *I = g->isa;
+    size_t pa_floats = panel_floats(g, m1 - m0), pb_floats = block_floats(g, n1 - n0);
+    size_t tmp_floats = g->bfmt == GEMM_B_QUANT ? (size_t)I->nr * g->kc : 0;
+    float *buf = scratch_get(pa_floats + pb_floats + tmp_floats);
+    if (!buf) {
+        gemm_unpacked(g, m0, m1, n0, n1);
+        return;
+    }
     float *pa_buf = buf;
     float *pb_buf = buf + pa_floats;
+    float *tmp = pb_buf + pb_floats;
     const int ga = ck_max(1, GEMM_RUN_A / I->mr), gb = ck_max(1, GEMM_RUN_B / I->nr);
     const int direct = g->direct;
     const size_t ars = g->trans_a ? 1 : g->lda, aks = g->trans_a ? g->lda : 1;
@@ -619,7 +714,9 @@ static void gemm_range(const gemm_job *g, int m0, int m1, int n0, int n1) {
                     for (int jr = 0; jr < ncb; jr += I->nr) {
                         int w = ck_min(I->nr, ncb - jr), nv = (w + I->vw - 1) / I->vw;
                         if (ir == 0) {
-                            if (g->trans_b) {
+                            if (g->bfmt != GEMM_B_F32) {
+                                pack_b_weights(g, jc + jr, w, nv * I->vw, pc, kcb, pb, tmp);
+                            } else if (g->trans_b) {
                                 I->pack_lines(g->b + (size_t)(jc + jr) * g->ldb + pc, g->ldb, w,
                                               nv * I->vw, kcb, pb);
                             } else if (jr % (gb * I->nr) == 0) {
@@ -675,24 +772,22 @@ static void scale_c(int m, int n, float beta, float *c, size_t ldc) {
     }
 }
 
-void ck_sgemm(ck_pool *pool, int trans_a, int trans_b, int m, int n, int k, float alpha,
-              const float *a, int lda, const float *b, int ldb, float beta, float *c, int ldc) {
+// Plans the job (its operands, shape and format set) and runs it.
+static void gemm_run(ck_pool *pool, gemm_job g) {
+    const int m = g.m, n = g.n, k = g.k, trans_a = g.trans_a, trans_b = g.trans_b;
     if (m <= 0 || n <= 0) return;
-    if (k <= 0 || alpha == 0.0f) {
-        if (beta != 1.0f) scale_c(m, n, beta, c, (size_t)ldc);
+    if (k <= 0 || g.alpha == 0.0f) {
+        if (g.beta != 1.0f) scale_c(m, n, g.beta, g.c, g.ldc);
         return;
     }
-    const gemm_isa *I = gemm_pick();
-    gemm_job g = {.isa = I, .trans_a = trans_a, .trans_b = trans_b, .m = m, .n = n, .k = k,
-                  .alpha = alpha, .beta = beta, .a = a, .b = b, .c = c,
-                  .lda = (size_t)lda, .ldb = (size_t)ldb, .ldc = (size_t)ldc};
+    const gemm_isa *I = g.isa = gemm_pick();
     // One sliver of B: each A value is used once per pass, so whole slivers of A are read in
     // place instead of being copied first (see GEMM_KC_DT for the pass depths).
     g.direct = I->direct[1] && n <= GEMM_DIRECT_N(I->nr);
     int kc_max = !g.direct ? GEMM_KC : trans_a ? GEMM_KC_DT : GEMM_KC_DN;
-    // Equal passes, multiples of 8 for the 8x8 transposes.
+    // Equal passes, multiples of 8 for the 8x8 transposes (of 32, whole blocks, for quantized B).
     int passes = (k + kc_max - 1) / kc_max;
-    g.kc = round_up((k + passes - 1) / passes, 8);
+    g.kc = round_up((k + passes - 1) / passes, g.bfmt == GEMM_B_QUANT ? 32 : 8);
     g.nc = ck_max(I->nr, GEMM_KC_NC / g.kc / I->nr * I->nr);
     g.thin = m <= GEMM_THIN_M && !trans_b ? 1 : n <= GEMM_THIN_N && trans_a ? 2 : 0;
     // Splitting rows re-packs B in every task, splitting columns re-packs A: split the dimension
@@ -715,6 +810,28 @@ void ck_sgemm(ck_pool *pool, int trans_a, int trans_b, int m, int n, int k, floa
     ck_pool_run(pool, parts, gemm_task, &g);
 }
 
+void ck_sgemm(ck_pool *pool, int trans_a, int trans_b, int m, int n, int k, float alpha,
+              const float *a, int lda, const float *b, int ldb, float beta, float *c, int ldc) {
+    gemm_run(pool, (gemm_job){.trans_a = trans_a, .trans_b = trans_b, .m = m, .n = n, .k = k,
+                              .alpha = alpha, .beta = beta, .a = a, .b = b, .c = c,
+                              .lda = (size_t)lda, .ldb = (size_t)ldb, .ldc = (size_t)ldc});
+}
+
+void ck_sgemm_bf16w(ck_pool *pool, int m, int n, int k, const float *a, int lda,
+                    const uint16_t *w, int ldw, float *c, int ldc) {
+    gemm_run(pool, (gemm_job){.trans_b = 1, .m = m, .n = n, .k = k, .alpha = 1.0f, .a = a,
+                              .bfmt = GEMM_B_BF16, .bw = w, .c = c, .lda = (size_t)lda,
+                              .ldb = (size_t)ldw, .ldc = (size_t)ldc});
+}
+
+void ck_sgemm_quantw(ck_pool *pool, ck_qformat f, const void *w, int m, int n, int k,
+                     const float *a, int lda, float *c, int ldc) {
+    if (!ck_quant_size(f, n, k)) return;
+    gemm_run(pool, (gemm_job){.trans_b = 1, .m = m, .n = n, .k = k, .alpha = 1.0f, .a = a,
+                              .bfmt = GEMM_B_QUANT, .qf = f, .bq = w, .c = c,
+                              .lda = (size_t)lda, .ldc = (size_t)ldc});
+}
+
 // ---------------------------------------------------------------------------------------------
 // Reference: the defining triple loop, float accumulation in k order.
 
@@ -732,5 +849,16 @@ void ck_sgemm_ref(ck_pool *pool, int trans_a, int trans_b, int m, int n, int k, 
             }
             float *cij = c + (size_t)i * ldc + j;
             *cij = beta == 0.0f ? alpha * s : alpha * s + beta * *cij;
+        }
+}
+
+void ck_sgemm_bf16w_ref(ck_pool *pool, int m, int n, int k, const float *a, int lda,
+                        const uint16_t *w, int ldw, float *c, int ldc) {
+    (void)pool;
+    for (int i = 0; i < m; i++)
+        for (int j = 0; j < n; j++) {
+            float s = 0.0f;
+            for (int p = 0; p < k; p++) s += a[(size_t)i * lda + p] * ck_bf16(w[(size_t)j * ldw + p]);
+            c[(size_t)i * ldc + j] = s;
         }
 }

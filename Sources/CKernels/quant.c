@@ -205,8 +205,44 @@ static float q_weight(ck_qformat f, const uint8_t *p, int r, int c, int cols) {
 
 void ck_quant_unpack(ck_qformat f, const void *packed, int rows, int cols, float *dst) {
     if (!ck_quant_size(f, rows, cols)) return;
-    for (int r = 0; r < rows; r++)
-        for (int c = 0; c < cols; c++) dst[(size_t)r * cols + c] = q_weight(f, packed, r, c, cols);
+    ck_quant_decode(f, packed, cols, 0, rows, 0, cols, dst, (size_t)cols);
+}
+
+// The same values as q_weight, a block of 32 at a time (the GEMM packs prefill weights from
+// this). q * d is exact in float (8 + 8 significant bits), so every ISA gives the same bits.
+CK_INLINE void q_decode_body(const uint8_t *p, size_t gb, int q4, int cols, int r0, int nr,
+                             int c0, int nc, float *dst, size_t ldd) {
+    const int nb = cols / QB;
+    const size_t cb = q4 ? QG * QB / 2 : QG * QB;
+    for (int r = r0; r < r0 + nr; r++) {
+        const uint8_t *g = p + (size_t)(r / QG) * gb + (size_t)(r % QG) * (cb / QG);
+        const uint16_t *s16 = (const uint16_t *)(p + (size_t)(r / QG) * gb + (size_t)nb * cb);
+        float *o = dst + (size_t)(r - r0) * ldd;
+        for (int b = c0 / QB; b < (c0 + nc) / QB; b++, o += QB) {
+            // A local copy: stores through o could alias bytes, which keeps compilers scalar.
+            uint8_t blk[QB];
+            if (q4) memcpy(blk, g + (size_t)b * cb, QB / 2);
+            else memcpy(blk, g + (size_t)b * cb, QB);
+            const float d = ck_bf16(s16[b * QG + r % QG]);
+            if (q4)
+                for (int i = 0; i < QB / 2; i++) {
+                    o[i] = (float)((blk[i] & 15) - 8) * d;
+                    o[i + QB / 2] = (float)((blk[i] >> 4) - 8) * d;
+                }
+            else
+                for (int i = 0; i < QB; i++) o[i] = (float)(int8_t)blk[i] * d;
+        }
+    }
+}
+CK_VARIANTS(q_decode, q_decode_body,
+            (const uint8_t *p, size_t gb, int q4, int cols, int r0, int nr, int c0, int nc,
+             float *dst, size_t ldd),
+            (p, gb, q4, cols, r0, nr, c0, nc, dst, ldd))
+
+void ck_quant_decode(ck_qformat f, const void *packed, int cols, int r0, int nr, int c0, int nc,
+                     float *dst, size_t ldd) {
+    CK_DISPATCH(q_decode,
+                (packed, q_group_bytes(f, cols), f == CK_Q4, cols, r0, nr, c0, nc, dst, ldd));
 }
 
 void ck_matmul_quant_ref(ck_pool *pool, ck_qformat f, const void *packed, const float *x,

@@ -52,9 +52,9 @@ public final class CPUBackend: Backend, @unchecked Sendable {
         return b
     }
 
-    /// From this many rows on (prefill), a product runs on the packed GEMM over f32 weights
-    /// (bf16 and quantized ones are widened into a scratch matrix first): compute-bound work,
-    /// where the weight-streaming kernels would re-read the weights every four rows.
+    /// From this many rows on (prefill), a product runs on the packed GEMM (bf16 and quantized
+    /// weights are widened as it packs them; f16 ones into a scratch matrix first): compute-bound
+    /// work, where the weight-streaming kernels would re-read the weights every four rows.
     public static let gemmMinRows = 16
 
     public func linear(_ layer: Linear, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, rows: Int,
@@ -74,11 +74,20 @@ public final class CPUBackend: Backend, @unchecked Sendable {
             // Batch-invariant rows stay on the weight-streaming kernels, whose per-row sums do not
             // depend on how many rows share a pass.
             if !batchInvariant, rows >= Self.gemmMinRows, layer.weight.dtype != .f32 || layer.prepared != nil {
-                if case .f32(let w) = layer.prepared { return product(w.pointer) }
-                withWidened(layer) { w in
-                    GEMM.sgemm(transB: true, m: rows, n: n, k: k, a: x, lda: k, b: w, ldb: k, c: y, ldc: n, pool: pool)
-                    if let bias { for r in 0..<rows { Kernels.add(y + r * n, bias, output: y + r * n, count: n) } }
+                switch (layer.prepared, layer.weight.dtype) {
+                case (.f32(let w), _):
+                    return product(w.pointer)
+                case (.quantized(let q), _):
+                    GEMM.sgemmQuantizedWeights(m: rows, a: x, lda: k, w: q, c: y, ldc: n, pool: pool)
+                case (nil, .bf16):
+                    let w = layer.weight.data.assumingMemoryBound(to: UInt16.self)
+                    GEMM.sgemmBF16Weights(m: rows, n: n, k: k, a: x, lda: k, w: w, ldw: k, c: y, ldc: n, pool: pool)
+                default:
+                    withWidened(layer) { w in
+                        GEMM.sgemm(transB: true, m: rows, n: n, k: k, a: x, lda: k, b: w, ldb: k, c: y, ldc: n, pool: pool)
+                    }
                 }
+                if let bias { for r in 0..<rows { Kernels.add(y + r * n, bias, output: y + r * n, count: n) } }
                 return
             }
             switch (layer.prepared, layer.weight.dtype) {
@@ -102,22 +111,18 @@ public final class CPUBackend: Backend, @unchecked Sendable {
         }
     }
 
-    /// Runs `body` on the layer's weights as f32 (dequantized or widened into the shared scratch).
+    /// Runs `body` on the (unprepared, f16) layer's weights widened into the shared scratch.
     private func withWidened(_ layer: Linear, _ body: (UnsafePointer<Float>) -> Void) {
         let count = layer.weight.elementCount
         widenLock.lock()
         defer { widenLock.unlock() }
         if widenScratch.count < count { widenScratch = FloatBuffer(count: count) }
         let w = widenScratch.pointer
-        if case .quantized(let q) = layer.prepared {
-            q.dequantize(into: w)
-        } else {
-            convertToFloat(dtype: layer.weight.dtype, src: layer.weight.data, dst: w, count: count)
-        }
+        convertToFloat(dtype: layer.weight.dtype, src: layer.weight.data, dst: w, count: count)
         body(w)
     }
 
-    /// Widened weights for prefill products; one at a time per backend.
+    /// Widened f16 weights; one layer at a time per backend.
     private var widenScratch = FloatBuffer(count: 0)
     private let widenLock = NSLock()
 

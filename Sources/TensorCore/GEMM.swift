@@ -1,7 +1,7 @@
 // Single-precision GEMM on the project's own packed kernels (CKernels' gemm.c: AVX-512, AVX2 and
 // portable micro-kernels chosen at run time, threaded on our pool). Used where arithmetic
-// dominates: prefill with f32 weights, codec convolutions, speaker encoder; decode uses the
-// weight-streaming matvec kernels instead.
+// dominates: prefill (f32, bf16 or quantized weights), codec convolutions, speaker encoder;
+// decode uses the weight-streaming matvec kernels instead.
 
 import CKernels
 
@@ -26,6 +26,38 @@ public enum GEMM {
                      "GEMM.sgemm: leading dimension smaller than the matrix width")
         ck_sgemm(pool?.handle, transA ? 1 : 0, transB ? 1 : 0, Int32(m), Int32(n), Int32(k), alpha,
                  a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+    }
+
+    /// `C[m, n] = A[m, k] · W^T` for a weight matrix `W` [n, k] of bf16 bits (row stride `ldw`),
+    /// widened while the GEMM packs it: the same arithmetic as `sgemm(transB: true)` on the
+    /// widened weights, without widening them first. `A` is [m, lda], `C` [m, ldc] (not read).
+    public static func sgemmBF16Weights(
+        m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, w: UnsafePointer<UInt16>, ldw: Int,
+        c: UnsafeMutablePointer<Float>, ldc: Int, pool: ThreadPool? = nil
+    ) {
+        guard m > 0, n > 0 else { return }
+        precondition(lda >= k && ldw >= k && ldc >= n, "GEMM.sgemmBF16Weights: leading dimension smaller than the matrix width")
+        ck_sgemm_bf16w(pool?.handle, Int32(m), Int32(n), Int32(k), a, Int32(lda), w, Int32(ldw), c, Int32(ldc))
+    }
+
+    /// `C[m, n] = A[m, k] · dequant(W)^T` for a quantized `W` [n, k], dequantized while the GEMM
+    /// packs it. `A` is [m, lda], `C` [m, ldc] (not read).
+    public static func sgemmQuantizedWeights(
+        m: Int, a: UnsafePointer<Float>, lda: Int, w: QuantizedMatrix, c: UnsafeMutablePointer<Float>, ldc: Int,
+        pool: ThreadPool? = nil
+    ) {
+        guard m > 0, w.rows > 0 else { return }
+        precondition(lda >= w.cols && ldc >= w.rows, "GEMM.sgemmQuantizedWeights: leading dimension smaller than the matrix width")
+        ck_sgemm_quantw(pool?.handle, w.qformat, w.data, Int32(m), Int32(w.rows), Int32(w.cols), a, Int32(lda), c, Int32(ldc))
+    }
+
+    /// The naive reference of `sgemmBF16Weights`.
+    public static func sgemmBF16WeightsReference(
+        m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, w: UnsafePointer<UInt16>, ldw: Int,
+        c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
+        guard m > 0, n > 0 else { return }
+        ck_sgemm_bf16w_ref(nil, Int32(m), Int32(n), Int32(k), a, Int32(lda), w, Int32(ldw), c, Int32(ldc))
     }
 
     /// The naive reference (a plain triple loop), for tests and benchmarks.

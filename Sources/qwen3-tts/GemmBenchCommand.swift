@@ -1,6 +1,8 @@
 // `qwen3-tts dev gemm-bench`: the project's own GEMM on the shapes this model runs (prefill with
 // f32 weights, codec decoder and encoder convolutions, speaker encoder), against OpenBLAS when it
 // is installed (loaded at run time for the comparison only). Prints GFLOP/s and the ratio.
+// With --weights bf16/q8/q4 the prefill products read W in that format (converted while packed),
+// and the "widen first" column times the former path: convert all of W to f32, then the f32 GEMM.
 
 import ArgumentParser
 import CRuntimeLibs
@@ -16,6 +18,8 @@ struct GemmBenchCommand: ParsableCommand {
     @Option(help: "Minimum seconds per measurement.") var seconds: Double = 0.3
     @Option(help: "Rounds, interleaving ours and OpenBLAS; the best of each is reported.") var rounds: Int = 3
     @Option(help: "Only shapes whose label contains this.") var filter: String?
+    @Option(help: "Weights of the prefill products (B^T): f32, bf16, q8 or q4; other shapes are skipped unless f32.")
+    var weights: String = "f32"
 
     struct Shape {
         let label: String, transA: Bool, transB: Bool, m: Int, n: Int, k: Int, beta: Float
@@ -50,6 +54,7 @@ struct GemmBenchCommand: ParsableCommand {
     }
 
     func run() throws {
+        guard let format = WeightFormat(rawValue: weights) else { throw ValidationError("unknown --weights '\(weights)'") }
         let pool = ThreadPool(threadCount: threads)
         let blas = rl_openblas_load()?.pointee
         blas?.set_num_threads(Int32(threads))
@@ -58,7 +63,10 @@ struct GemmBenchCommand: ParsableCommand {
                   + (b.get_corename().map { String(cString: $0) } ?? "?") } ?? "not installed"))
         print("shape                          op      M      N      K   own GFLOP/s  OpenBLAS GFLOP/s  own/OpenBLAS")
         var ratios: [Double] = []
-        for shape in Self.shapes where filter.map({ shape.label.contains($0) }) ?? true {
+        if format != .f32 {
+            print("own: from \(format) weights; then widening all of W first, then the f32 GEMM (OpenBLAS: f32 weights)")
+        }
+        for shape in Self.shapes where (filter.map({ shape.label.contains($0) }) ?? true) && (format == .f32 || shape.transB) {
             let (m, n, k) = (shape.m, shape.n, shape.k)
             let a = UnsafeMutablePointer<Float>.allocate(capacity: m * k)
             let b = UnsafeMutablePointer<Float>.allocate(capacity: k * n)
@@ -68,18 +76,38 @@ struct GemmBenchCommand: ParsableCommand {
             for i in 0..<(k * n) { b[i] = Float(i % 13) * 0.01 - 0.06 }
             c.initialize(repeating: 0, count: m * n)
             let lda = shape.transA ? m : k, ldb = shape.transB ? k : n
-            let own = {
+            let f32GEMM = {
                 GEMM.sgemm(transA: shape.transA, transB: shape.transB, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb,
                            beta: shape.beta, c: c, ldc: n, pool: pool)
+            }
+            // W = B [n, k] as bf16 bits, and quantized from those.
+            var bits = [UInt16](repeating: 0, count: n * k)
+            for i in 0..<(n * k) { bits[i] = UInt16(b[i].bitPattern >> 16) }
+            let quantized = format == .q8 || format == .q4 ? bits.withUnsafeBytes {
+                QuantizedMatrix(Tensor(dtype: .bf16, shape: [n, k], data: $0.baseAddress!, owner: NSNull()), format: format)
+            } : nil
+            let own: () -> Void
+            var widenFirst: (() -> Void)?
+            switch format {
+            case .f32:
+                own = f32GEMM
+            case .bf16:
+                own = { GEMM.sgemmBF16Weights(m: m, n: n, k: k, a: a, lda: k, w: bits, ldw: k, c: c, ldc: n, pool: pool) }
+                widenFirst = { Kernels.bf16ToF32(bits, b, count: n * k); f32GEMM() }
+            case .q8, .q4:
+                guard let q = quantized else { continue }
+                own = { GEMM.sgemmQuantizedWeights(m: m, a: a, lda: k, w: q, c: c, ldc: n, pool: pool) }
+                widenFirst = { q.dequantize(into: b); f32GEMM() }
             }
             let theirs = blas.map { blas in {
                 blas.sgemm(Int32(RL_CBLAS_ROW_MAJOR), Int32(shape.transA ? RL_CBLAS_TRANS : RL_CBLAS_NO_TRANS),
                            Int32(shape.transB ? RL_CBLAS_TRANS : RL_CBLAS_NO_TRANS), Int32(m), Int32(n), Int32(k), 1,
                            a, Int32(lda), b, Int32(ldb), shape.beta, c, Int32(n))
             } }
-            var bestOwn = Double.infinity, bestTheirs = Double.infinity
+            var bestOwn = Double.infinity, bestTheirs = Double.infinity, bestWiden = Double.infinity
             for _ in 0..<max(1, rounds) {
                 bestOwn = min(bestOwn, time(own))
+                if let widenFirst { bestWiden = min(bestWiden, time(widenFirst)) }
                 if let theirs { bestTheirs = min(bestTheirs, time(theirs)) }
             }
             let flops = 2.0 * Double(m) * Double(n) * Double(k)
@@ -91,6 +119,7 @@ struct GemmBenchCommand: ParsableCommand {
                 ratios.append(ownRate / theirRate)
                 line += String(format: " %17.1f %13.2f", theirRate, ownRate / theirRate)
             }
+            if widenFirst != nil { line += String(format: "   widen first %.1f GFLOP/s", flops / bestWiden / 1e9) }
             print(line)
         }
         if !ratios.isEmpty {

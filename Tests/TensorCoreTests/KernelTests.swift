@@ -504,6 +504,98 @@ private func forEachISALevel(_ body: (Int) -> Void) {
         }
     }
 
+    /// The GEMM over bf16 weights (C = A · W^T, W [n, k] widened while packed) at every ISA level,
+    /// threaded and not, against its naive reference: swept and odd sizes (k not a multiple of 8
+    /// or 16, several passes over k, one sliver of W read in place), padded strides, NaN in C
+    /// (never read). Error bound per element as for sgemm: 1e-5 * sum|a||w|.
+    @Test func sgemmBF16WeightsMatchesReferenceOverSweptShapes() {
+        var rng = SplitMix(23)
+        let pool = ThreadPool(threadCount: 2)
+        let sizes = [1, 2, 3, 7, 16, 17, 33, 64, 100, 129, 300]
+        var shapes: [(Int, Int, Int)] = []
+        for _ in 0..<40 {
+            shapes.append((sizes[Int(rng.next() % UInt64(sizes.count))], sizes[Int(rng.next() % UInt64(sizes.count))],
+                           sizes[Int(rng.next() % UInt64(sizes.count))]))
+        }
+        shapes += [(300, 300, 300), (100, 129, 1000), (129, 7, 1000), (17, 300, 33), (16, 48, 129), (2, 3, 0)]
+        forEachISALevel { level in
+            for (index, (m, n, k)) in shapes.enumerated() {
+                let pad = index % 3
+                let (lda, ldw, ldc) = (k + pad, k + (index + 1) % 3, n + pad)
+                let a = rng.floats(m * lda), wf = rng.floats(n * ldw)
+                let w = bf16Bits(wf), exact = w.map { Float(bitPattern: UInt32($0) << 16) }
+                let c0 = [Float](repeating: .nan, count: m * ldc)
+                let expected = Buf(c0), magnitude = Buf(c0)
+                GEMM.sgemmBF16WeightsReference(m: m, n: n, k: k, a: a, lda: lda, w: w, ldw: ldw, c: expected.p, ldc: ldc)
+                GEMM.sgemmReference(transB: true, m: m, n: n, k: k, a: a.map(abs), lda: lda, b: exact.map(abs), ldb: ldw,
+                                    c: magnitude.p, ldc: ldc)
+                for usePool in [false, true] {
+                    let c = Buf(c0)
+                    GEMM.sgemmBF16Weights(m: m, n: n, k: k, a: a, lda: lda, w: w, ldw: ldw, c: c.p, ldc: ldc,
+                                          pool: usePool ? pool : nil)
+                    var worst = 0.0
+                    for i in 0..<m {
+                        for j in 0..<n {
+                            let bound = 1e-5 * Double(magnitude.p[i * ldc + j]) + 1e-30
+                            let err = abs(Double(c.p[i * ldc + j]) - Double(expected.p[i * ldc + j]))
+                            worst = max(worst, err.isNaN ? .infinity : err / bound)
+                        }
+                        for j in n..<ldc where !c.p[i * ldc + j].isNaN {
+                            Issue.record("level \(level) m\(m) n\(n) k\(k): pad written")
+                        }
+                    }
+                    #expect(worst <= 1, "level \(level) m=\(m) n=\(n) k=\(k) pool=\(usePool): \(worst)x bound")
+                }
+            }
+        }
+    }
+
+    /// The GEMM over q8/q4 weights (dequantized while packed) at every ISA level, threaded and
+    /// not, against the quantized product's naive reference (double sums of the defining
+    /// dequantization). Bound per element: 1e-5 * sum|a||dequant(w)|.
+    @Test func sgemmQuantizedWeightsMatchesReference() {
+        var rng = SplitMix(29)
+        let pool = ThreadPool(threadCount: 2)
+        let shapes = [(1, 1, 32), (2, 3, 64), (17, 7, 96), (16, 33, 416), (100, 129, 1024), (33, 300, 64), (300, 100, 800),
+                      (64, 16, 1024), (7, 64, 32)]
+        forEachISALevel { level in
+            for format in [CK_Q8, CK_Q4] {
+                for (index, (m, n, k)) in shapes.enumerated() {
+                    let packed = UnsafeMutableRawPointer.allocate(byteCount: ck_quant_size(format, Int32(n), Int32(k)), alignment: 64)
+                    defer { packed.deallocate() }
+                    let wf = rng.floats(n * k, 0.2)
+                    #expect(wf.withUnsafeBufferPointer { ck_quant_pack_f32(format, $0.baseAddress, Int32(n), Int32(k), packed) } == 0)
+                    let deq = Buf<Float>(repeating: 0, n * k)
+                    ck_quant_unpack(format, packed, Int32(n), Int32(k), deq.p)
+                    let lda = k + index % 3, ldc = n + index % 2
+                    let a = rng.floats(m * lda)
+                    let packedA = Buf((0..<m).flatMap { a[($0 * lda)..<($0 * lda + k)] })
+                    let expected = Buf<Float>(repeating: 0, m * n), magnitude = Buf<Float>(repeating: 0, m * n)
+                    ck_matmul_quant_ref(nil, format, packed, packedA.p, nil, expected.p, Int32(m), Int32(n), Int32(k))
+                    GEMM.sgemmReference(transB: true, m: m, n: n, k: k, a: a.map(abs), lda: lda, b: deq.array.map(abs), ldb: k,
+                                        c: magnitude.p, ldc: n)
+                    for usePool in [false, true] {
+                        let c = Buf<Float>(repeating: .nan, m * ldc)
+                        ck_sgemm_quantw(usePool ? pool.handle : nil, format, packed, Int32(m), Int32(n), Int32(k), a, Int32(lda),
+                                        c.p, Int32(ldc))
+                        var worst = 0.0
+                        for i in 0..<m {
+                            for j in 0..<n {
+                                let bound = 1e-5 * Double(magnitude.p[i * n + j]) + 1e-30
+                                let err = abs(Double(c.p[i * ldc + j]) - Double(expected.p[i * n + j]))
+                                worst = max(worst, err.isNaN ? .infinity : err / bound)
+                            }
+                            for j in n..<ldc where !c.p[i * ldc + j].isNaN {
+                                Issue.record("level \(level) q\(format.rawValue) m\(m) n\(n) k\(k): pad written")
+                            }
+                        }
+                        #expect(worst <= 1, "level \(level) q\(format.rawValue) m=\(m) n=\(n) k=\(k) pool=\(usePool): \(worst)x bound")
+                    }
+                }
+            }
+        }
+    }
+
     /// Block-quantized products (q8, q4; f32 activations, and the int8-activation variant) at
     /// every ISA level, threaded and not, against their naive references over swept shapes.
     @Test func quantizedMatmulMatchesReferenceOverSweptShapes() {

@@ -139,6 +139,19 @@ void ck_sgemm(ck_pool *pool, int trans_a, int trans_b, int m, int n, int k, floa
 void ck_sgemm_ref(ck_pool *pool, int trans_a, int trans_b, int m, int n, int k, float alpha,
                   const float *a, int lda, const float *b, int ldb, float beta, float *c,
                   int ldc);
+/// C[m, n] = A[m, k] · W^T for a weight matrix W [n, k] (row stride ldw >= k) of bf16 bits,
+/// widened exactly while it is packed (no f32 copy of W). A is [m, lda >= k], C [m, ldc >= n]
+/// and is not read. The same arithmetic as ck_sgemm on the widened W. pool may be NULL.
+void ck_sgemm_bf16w(ck_pool *pool, int m, int n, int k, const float *a, int lda,
+                    const uint16_t *w, int ldw, float *c, int ldc);
+/// The defining triple loop.
+void ck_sgemm_bf16w_ref(ck_pool *pool, int m, int n, int k, const float *a, int lda,
+                        const uint16_t *w, int ldw, float *c, int ldc);
+/// C[m, n] = A[m, k] · dequant(W)^T for W [n, k] packed by ck_quant_pack_* (k % 32 == 0; C is
+/// left untouched otherwise), dequantized exactly while it is packed. Compare with
+/// ck_matmul_quant_ref.
+void ck_sgemm_quantw(ck_pool *pool, ck_qformat f, const void *w, int m, int n, int k,
+                     const float *a, int lda, float *c, int ldc);
 
 // ---------------------------------------------------------------------------------------------
 // Normalization, position encoding, softmax. In-place use (y == x) is allowed here.
