@@ -76,14 +76,15 @@ struct SpeakCommand: ParsableCommand {
 
         /// Speaks one text (a whole input, or one line with --lines) into the sink.
         func speak(_ text: String) throws -> SynthesisSummary {
-            let segments = synthesizer.segment(text, segmentation)
-            if let first = segments.first {
-                for note in (try? synthesizer.model.prompt(for: request(first.text)).notes) ?? [] { log("note: \(note)") }
-            }
-            let progress = segments.count > 1 ? ProgressDisplay(segments: segments) : nil
+            var progress: ProgressDisplay?
             let offset = audioSeconds
             let summary = try synthesizer.run(request(text), options: options, segmentation: segmentation, cancelled: cancelled,
-                                              onSegment: { r in
+                                              onSplit: { segments in
+                if let first = segments.first {
+                    for note in (try? synthesizer.model.prompt(for: request(first.text)).notes) ?? [] { log("note: \(note)") }
+                }
+                if segments.count > 1 { progress = ProgressDisplay(segments: segments) }
+            }, onSegment: { r in
                 subtitleWriter?.add(r, offset: offset)
                 progress?.segmentDone(r, audioSeconds: offset + r.end)
             }) { chunk in

@@ -86,8 +86,9 @@ final class GenerationStream {
     /// Codebook-0 tokens sampled so far (the repetition penalty's history).
     var history: [Int] = []
     var frames: [[Int]] = []
-    /// The talker's final-normed hidden state of the newest position, and its codec logits.
-    var hidden: [Float] = []
+    /// The talker's final-normed hidden state of the newest position (a backend buffer: only the
+    /// code predictor reads it), and its codec logits (read back: sampling needs them).
+    let hidden: FloatBuffer
     var logits: [Float] = []
     var prefilled = false
     /// Set when the stream ends: a stop reason, or the error that ended it.
@@ -118,6 +119,7 @@ final class GenerationStream {
         options = o
         talkerCache = talker.makeCache(capacity: capacity, backend: backend)
         predictorCache = codePredictor.makeCache(backend: backend)
+        hidden = backend.makeBuffer(count: talker.hidden)
         sampler = Sampler(seed: o.seed)
         rules = TalkerLogitsRules(repetitionPenalty: o.repetitionPenalty, eosID: talker.config.codecEosTokenId,
                                   vocabSize: talker.config.vocabSize)
@@ -212,7 +214,7 @@ final class Generator {
 
         // Codebooks 1..15 for all of them together.
         var t0 = clock.now
-        for (i, s) in active.enumerated() { backend.copy(lastRows.pointer + i * h, s.hidden, count: h) }
+        for (i, s) in active.enumerated() { backend.copy(lastRows.pointer + i * h, s.hidden.pointer, count: h) }
         talker.codecEmbeddings(active.map(\.code0), into: code0.pointer, backend: backend)
         let rest: [[Int]]
         do {
@@ -263,7 +265,7 @@ final class Generator {
         }
         let talkerSeconds = (clock.now - t0).seconds
         for (r, item) in next.enumerated() {
-            item.stream.hidden = backend.read(x.pointer + r * h, count: h)
+            backend.copy(item.stream.hidden.pointer, x.pointer + r * h, count: h)
             item.stream.logits = readLogits(row: r)
             item.stream.talkerSeconds += talkerSeconds
         }
@@ -278,7 +280,7 @@ final class Generator {
         try talker.forward(x.pointer, segments: [Segment(cache: s.talkerCache, rows: rows)], logits: logits.pointer,
                            scratch: talkerScratch, lastRows: lastRows.pointer, backend: backend, batchInvariant: false,
                            observe: s.observePrefill)
-        s.hidden = backend.read(x.pointer + (rows - 1) * h, count: h)
+        backend.copy(s.hidden.pointer, x.pointer + (rows - 1) * h, count: h)
         s.logits = readLogits(row: 0)
         s.prefilled = true
     }

@@ -125,11 +125,14 @@ public final class Synthesizer: @unchecked Sendable {
     /// is done (so that a segment the runaway guard stops can be generated again with another
     /// seed), with short fades at the joins. `onSegment` hears about each segment as it ends;
     /// a segment that cannot be spoken (for example text that tokenizes to nothing) is skipped
-    /// and reported there, and the job goes on.
+    /// and reported there, and the job goes on. `onSplit` sees the segments before any is spoken
+    /// (for a progress display).
     public func run(_ request: SpeechRequest, options: GenerationOptions, segmentation: Segmentation = Segmentation(),
-                    cancelled: CancellationFlag = CancellationFlag(), onSegment: (SegmentReport) -> Void = { _ in },
+                    cancelled: CancellationFlag = CancellationFlag(), onSplit: ([TextSegment]) -> Void = { _ in },
+                    onSegment: (SegmentReport) -> Void = { _ in },
                     onChunk: (AudioChunk) -> Void) throws -> SynthesisSummary {
         let segments = segment(request.text, segmentation)
+        onSplit(segments)
         guard segments.count > 1 else {
             var summary = try speak(request, options: options, cancelled: cancelled, onChunk: onChunk)
             let report = SegmentReport(index: 0, text: request.text, endsParagraph: true, frames: summary.frames,
