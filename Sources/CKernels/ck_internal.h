@@ -46,6 +46,23 @@ enum { CK_ISA_PORTABLE = 0, CK_ISA_AVX2 = 1, CK_ISA_AVX512 = 2 };
 #define CK_DISPATCH(name, args) name##_portable args
 #endif
 
+// y[i] = EXPR for i in [0, n), where EXPR reads index `i` of inputs that y may alias exactly (in
+// place). Written straight, the store might alias the loads, and the compiler then runs the loop
+// scalar (perf showed it for SnakeBeta and add); through a 16-float local block it vectorizes.
+#define CK_MAP(n, y, EXPR)                                                  \
+    do {                                                                    \
+        size_t i0_ = 0, n_ = (size_t)(n);                                   \
+        for (; i0_ + 16 <= n_; i0_ += 16) {                                 \
+            float v_[16];                                                   \
+            for (int l_ = 0; l_ < 16; l_++) {                               \
+                size_t i = i0_ + (size_t)l_;                                \
+                v_[l_] = (EXPR);                                            \
+            }                                                               \
+            for (int l_ = 0; l_ < 16; l_++) (y)[i0_ + (size_t)l_] = v_[l_]; \
+        }                                                                   \
+        for (size_t i = i0_; i < n_; i++) (y)[i] = (EXPR);                  \
+    } while (0)
+
 static inline int ck_min(int a, int b) { return a < b ? a : b; }
 static inline int ck_max(int a, int b) { return a > b ? a : b; }
 

@@ -13,9 +13,9 @@ CK_INLINE void rmsnorm_body(const float *x, const float *w, float *y, int n_rows
         float *yr = y + (size_t)r * n;
         float inv = 1.0f / sqrtf(ck_sumsq(xr, n) / (float)n + eps);
         if (w)
-            for (int i = 0; i < n; i++) yr[i] = w[i] * (xr[i] * inv);
+            CK_MAP(n, yr, w[i] * (xr[i] * inv));
         else
-            for (int i = 0; i < n; i++) yr[i] = xr[i] * inv;
+            CK_MAP(n, yr, xr[i] * inv);
     }
 }
 CK_VARIANTS(rmsnorm, rmsnorm_body,
@@ -52,12 +52,14 @@ CK_INLINE void layernorm_body(const float *x, const float *w, const float *b, fl
         for (; i < n; i++) var += (xr[i] - mean) * (xr[i] - mean);
         for (int l = 0; l < 16; l++) var += acc[l];
         float inv = 1.0f / sqrtf(var / (float)n + eps);
-        for (i = 0; i < n; i++) {
-            float v = (xr[i] - mean) * inv;
-            if (w) v *= w[i];
-            if (b) v += b[i];
-            yr[i] = v;
-        }
+        if (w && b)
+            CK_MAP(n, yr, (xr[i] - mean) * inv * w[i] + b[i]);
+        else if (w)
+            CK_MAP(n, yr, (xr[i] - mean) * inv * w[i]);
+        else if (b)
+            CK_MAP(n, yr, (xr[i] - mean) * inv + b[i]);
+        else
+            CK_MAP(n, yr, (xr[i] - mean) * inv);
     }
 }
 CK_VARIANTS(layernorm, layernorm_body,
@@ -142,13 +144,13 @@ void ck_softmax(float *x, int n) {
 // Activations
 
 CK_INLINE void silu_body(const float *x, float *y, size_t n) {
-    for (size_t i = 0; i < n; i++) y[i] = x[i] / (1.0f + ck_exp(-x[i]));
+    CK_MAP(n, y, x[i] / (1.0f + ck_exp(-x[i])));
 }
 CK_VARIANTS(silu, silu_body, (const float *x, float *y, size_t n), (x, y, n))
 void ck_silu(const float *x, float *y, size_t n) { CK_DISPATCH(silu, (x, y, n)); }
 
 CK_INLINE void swiglu_body(const float *g, const float *u, float *y, size_t n) {
-    for (size_t i = 0; i < n; i++) y[i] = g[i] / (1.0f + ck_exp(-g[i])) * u[i];
+    CK_MAP(n, y, g[i] / (1.0f + ck_exp(-g[i])) * u[i]);
 }
 CK_VARIANTS(swiglu, swiglu_body, (const float *g, const float *u, float *y, size_t n), (g, u, y, n))
 void ck_swiglu(const float *gate, const float *up, float *y, size_t n) {
@@ -165,19 +167,19 @@ void ck_elu(const float *x, float *y, size_t n) {
 }
 
 CK_INLINE void add_body(const float *a, const float *b, float *y, size_t n) {
-    for (size_t i = 0; i < n; i++) y[i] = a[i] + b[i];
+    CK_MAP(n, y, a[i] + b[i]);
 }
 CK_VARIANTS(add, add_body, (const float *a, const float *b, float *y, size_t n), (a, b, y, n))
 void ck_add(const float *a, const float *b, float *y, size_t n) { CK_DISPATCH(add, (a, b, y, n)); }
 
 CK_INLINE void mul_body(const float *a, const float *b, float *y, size_t n) {
-    for (size_t i = 0; i < n; i++) y[i] = a[i] * b[i];
+    CK_MAP(n, y, a[i] * b[i]);
 }
 CK_VARIANTS(mul, mul_body, (const float *a, const float *b, float *y, size_t n), (a, b, y, n))
 void ck_mul(const float *a, const float *b, float *y, size_t n) { CK_DISPATCH(mul, (a, b, y, n)); }
 
 CK_INLINE void scale_body(const float *x, float s, float *y, size_t n) {
-    for (size_t i = 0; i < n; i++) y[i] = x[i] * s;
+    CK_MAP(n, y, x[i] * s);
 }
 CK_VARIANTS(scale, scale_body, (const float *x, float s, float *y, size_t n), (x, s, y, n))
 void ck_scale(const float *x, float s, float *y, size_t n) { CK_DISPATCH(scale, (x, s, y, n)); }
@@ -211,7 +213,7 @@ CK_INLINE void snake_body(const float *x, const float *la, const float *lb, floa
         for (; i < t; i++) big = fabsf(xr[i]) > big ? fabsf(xr[i]) : big;
         for (int l = 0; l < 16; l++) big = mx[l] > big ? mx[l] : big;
         if (big * a < CK_SIN2_LIMIT) {
-            for (i = 0; i < t; i++) yr[i] = xr[i] + ib * ck_sin2(xr[i] * a);
+            CK_MAP(t, yr, xr[i] + ib * ck_sin2(xr[i] * a));
         } else { // beyond the fast reduction's exact range (not seen in practice)
             for (i = 0; i < t; i++) {
                 float s = sinf(xr[i] * a);
