@@ -29,7 +29,7 @@ void ck_im2col(const float *x, float *col, int channels, int t_in, int k, int st
     for (int c = 0; c < channels; c++) {
         const float *xr = x + (size_t)c * t_in;
         for (int j = 0; j < k; j++) {
-            float *dst = col + ((size_t)c * k + j) * n_t;
+            float *dst = col + ((size_t)j * channels + c) * n_t;
             int off = t0 * stride + j * dilation - pad_left;
             int lo, hi;
             valid_range(off, stride, t_in, n_t, &lo, &hi);

@@ -17,6 +17,11 @@
 // uses itself, which duplicates the packing of the shared operand, so we split the dimension
 // whose duplicate is smaller.
 //
+// A convolution (ck_sgemm_conv) is the product of its weights [c_out, taps * c_in] with the
+// im2col matrix of its input, never formed: row j * c_in + c of that B is input channel c shifted
+// by j * dilation, so with the weights tap-major every pass over k lies within one tap and reads
+// B as an ordinary strided matrix (b_row).
+//
 // Weights in a narrower format (prefill's C = X · W^T with W [n, k] as bf16 or q8/q4) are
 // converted while B is packed (ck_sgemm_bf16w, ck_sgemm_quantw): each weight is read once, in
 // its own format, by the thread whose columns it feeds, instead of a single-threaded pass that
@@ -133,7 +138,22 @@ struct gemm_job {
     int direct;         // A slivers read in place (see gemm_range)
     int thin;           // 1: few rows, 2: few columns (see thin_body); tasks split L
     int split_m, chunk; // tasks own rows (split_m) or columns [task*chunk, +chunk)
+    int conv_cin, conv_dil; // > 0: B is a convolution's implicit im2col (see b_row)
 };
+
+// Row p of B as stored (not trans_b). For a convolution row j * cin + c is channel c of the
+// input (row stride ldb) starting j * dilation samples in.
+CK_INLINE const float *b_row(const gemm_job *g, int p) {
+    if (g->conv_cin)
+        return g->b + (size_t)(p % g->conv_cin) * g->ldb + (size_t)(p / g->conv_cin) * g->conv_dil;
+    return g->b + (size_t)p * g->ldb;
+}
+
+// Depth of the pass starting at pc: at most kc, and never across a convolution's tap.
+CK_INLINE int pass_depth(const gemm_job *g, int pc) {
+    int d = ck_min(g->kc, g->k - pc);
+    return g->conv_cin ? ck_min(d, g->conv_cin - pc % g->conv_cin) : d;
+}
 
 // ---------------------------------------------------------------------------------------------
 // Thin products: a few rows of C with B as stored, or a few columns of C with A^T as stored.
@@ -162,7 +182,8 @@ CK_INLINE void thin_body(const gemm_job *g, float *acc, int l0, int l1) {
             float x[THIN_MAX][4];
             for (int u = 0; u < 4; u++) {
                 // Past the end: a zero coefficient on a valid row.
-                sr[u] = S + (size_t)(k + (u < kn ? u : 0)) * lds + j0;
+                int p = k + (u < kn ? u : 0);
+                sr[u] = (rows ? b_row(g, p) : S + (size_t)p * lds) + j0;
                 for (int i = 0; i < s; i++) {
                     size_t kk = (size_t)k + u;
                     x[i][u] = u >= kn ? 0.0f
@@ -171,8 +192,10 @@ CK_INLINE void thin_body(const gemm_job *g, float *acc, int l0, int l1) {
                 }
             }
             // Each row run starts cold (rows are far apart): ask for a later one early.
-            if (k + 8 < g->k)
-                for (int j = 0; j < nb && j < 128; j += 16) __builtin_prefetch(sr[0] + 8 * lds + j);
+            if (k + 8 < g->k) {
+                const float *later = (rows ? b_row(g, k + 8) : S + (size_t)(k + 8) * lds) + j0;
+                for (int j = 0; j < nb && j < 128; j += 16) __builtin_prefetch(later + j);
+            }
             for (int i = 0; i < s; i++) {
                 float *ar = acc + (size_t)i * nb;
                 const float x0 = x[i][0], x1 = x[i][1], x2 = x[i][2], x3 = x[i][3];
@@ -629,6 +652,16 @@ static size_t block_floats(const gemm_job *g, int n) {
 // Out of memory: the unblocked loops still give the right answer. Weights in another format
 // are widened 32 at a time into the stack (the weight products have A as stored).
 static void gemm_unpacked(const gemm_job *g, int m0, int m1, int n0, int n1) {
+    if (g->bfmt == GEMM_B_F32 && g->conv_cin) {
+        for (int i = m0; i < m1; i++)
+            for (int j = n0; j < n1; j++) {
+                float s = 0.0f;
+                for (int p = 0; p < g->k; p++) s += g->a[(size_t)i * g->lda + p] * b_row(g, p)[j];
+                float *cij = g->c + (size_t)i * g->ldc + j;
+                *cij = g->beta == 0.0f ? g->alpha * s : g->alpha * s + g->beta * *cij;
+            }
+        return;
+    }
     if (g->bfmt == GEMM_B_F32) {
         const float *a = g->a + (g->trans_a ? (size_t)m0 : (size_t)m0 * g->lda);
         const float *b = g->b + (g->trans_b ? (size_t)n0 * g->ldb : (size_t)n0);
@@ -690,8 +723,8 @@ static void gemm_range(const gemm_job *g, int m0, int m1, int n0, int n1) {
     // it is still in L1 for that first use.
     for (int ic = m0; ic < m1; ic += GEMM_MC) {
         int mcb = ck_min(GEMM_MC, m1 - ic);
-        for (int pc = 0; pc < g->k; pc += g->kc) {
-            int kcb = ck_min(g->kc, g->k - pc);
+        for (int pc = 0, kcb; pc < g->k; pc += kcb) {
+            kcb = pass_depth(g, pc);
             float beta = pc == 0 ? g->beta : 1.0f;
             for (int jc = n0; jc < n1; jc += g->nc) {
                 int ncb = ck_min(g->nc, n1 - jc);
@@ -721,7 +754,7 @@ static void gemm_range(const gemm_job *g, int m0, int m1, int n0, int n1) {
                                               nv * I->vw, kcb, pb);
                             } else if (jr % (gb * I->nr) == 0) {
                                 int width = ck_min(gb * I->nr, ncb - jr);
-                                I->pack_cols(g->b + (size_t)pc * g->ldb + jc + jr, g->ldb, width,
+                                I->pack_cols(b_row(g, pc) + jc + jr, g->ldb, width,
                                              kcb, I->nr, round_up(width % I->nr, I->vw), pb);
                             }
                         }
@@ -786,8 +819,9 @@ static void gemm_run(ck_pool *pool, gemm_job g) {
     g.direct = I->direct[1] && n <= GEMM_DIRECT_N(I->nr);
     int kc_max = !g.direct ? GEMM_KC : trans_a ? GEMM_KC_DT : GEMM_KC_DN;
     // Equal passes, multiples of 8 for the 8x8 transposes (of 32, whole blocks, for quantized B).
-    int passes = (k + kc_max - 1) / kc_max;
-    g.kc = round_up((k + passes - 1) / passes, g.bfmt == GEMM_B_QUANT ? 32 : 8);
+    // (A convolution's passes are balanced within each tap.)
+    int span = g.conv_cin ? g.conv_cin : k, passes = (span + kc_max - 1) / kc_max;
+    g.kc = round_up((span + passes - 1) / passes, g.bfmt == GEMM_B_QUANT ? 32 : 8);
     g.nc = ck_max(I->nr, GEMM_KC_NC / g.kc / I->nr * I->nr);
     g.thin = m <= GEMM_THIN_M && !trans_b ? 1 : n <= GEMM_THIN_N && trans_a ? 2 : 0;
     // Splitting rows re-packs B in every task, splitting columns re-packs A: split the dimension
@@ -815,6 +849,14 @@ void ck_sgemm(ck_pool *pool, int trans_a, int trans_b, int m, int n, int k, floa
     gemm_run(pool, (gemm_job){.trans_a = trans_a, .trans_b = trans_b, .m = m, .n = n, .k = k,
                               .alpha = alpha, .beta = beta, .a = a, .b = b, .c = c,
                               .lda = (size_t)lda, .ldb = (size_t)ldb, .ldc = (size_t)ldc});
+}
+
+void ck_sgemm_conv(ck_pool *pool, int m, int n, int cin, int taps, int dilation, const float *a,
+                   int lda, const float *x, int ldx, float beta, float *c, int ldc) {
+    if (cin <= 0 || taps <= 0) return;
+    gemm_run(pool, (gemm_job){.m = m, .n = n, .k = cin * taps, .alpha = 1.0f, .beta = beta,
+                              .a = a, .b = x, .c = c, .lda = (size_t)lda, .ldb = (size_t)ldx,
+                              .ldc = (size_t)ldc, .conv_cin = cin, .conv_dil = dilation});
 }
 
 void ck_sgemm_bf16w(ck_pool *pool, int m, int n, int k, const float *a, int lda,
@@ -849,6 +891,22 @@ void ck_sgemm_ref(ck_pool *pool, int trans_a, int trans_b, int m, int n, int k, 
             }
             float *cij = c + (size_t)i * ldc + j;
             *cij = beta == 0.0f ? alpha * s : alpha * s + beta * *cij;
+        }
+}
+
+void ck_sgemm_conv_ref(ck_pool *pool, int m, int n, int cin, int taps, int dilation,
+                       const float *a, int lda, const float *x, int ldx, float beta, float *c,
+                       int ldc) {
+    (void)pool;
+    for (int i = 0; i < m; i++)
+        for (int t = 0; t < n; t++) {
+            float s = 0.0f;
+            for (int j = 0; j < taps; j++)
+                for (int ch = 0; ch < cin; ch++)
+                    s += a[(size_t)i * lda + (size_t)j * cin + ch] *
+                         x[(size_t)ch * ldx + (size_t)j * dilation + t];
+            float *cit = c + (size_t)i * ldc + t;
+            *cit = beta == 0.0f ? s : s + beta * *cit;
         }
 }
 

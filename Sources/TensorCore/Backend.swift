@@ -52,8 +52,9 @@ public final class Linear: @unchecked Sendable {
     }
 }
 
-/// A Conv1d layer (PyTorch layout: weight [out, in/groups, kernel]) with float32 weights.
-/// Padding is chosen per call (causal, "same", or explicit), so one layer serves every use.
+/// A Conv1d layer with float32 weights, loaded from PyTorch's `[out, in/groups, kernel]` and kept
+/// tap-major, `[out, kernel, in/groups]` (see `Kernels.conv1d`). Padding is chosen per call (causal,
+/// "same", or explicit), so one layer serves every use.
 public final class Conv1dLayer: @unchecked Sendable {
     public let weight: FloatBuffer
     public let bias: [Float]?
@@ -61,9 +62,12 @@ public final class Conv1dLayer: @unchecked Sendable {
 
     public init(weight: Tensor, bias: Tensor?, stride: Int = 1, dilation: Int = 1, groups: Int = 1) {
         precondition(weight.shape.count == 3, "Conv1d weight must be 3-D")
-        self.weight = FloatBuffer(count: weight.elementCount)
-        convertToFloat(dtype: weight.dtype, src: weight.data, dst: self.weight.pointer, count: weight.elementCount)
+        let asStored = FloatBuffer(count: weight.elementCount)
+        convertToFloat(dtype: weight.dtype, src: weight.data, dst: asStored.pointer, count: weight.elementCount)
         weight.releaseFilePages()  // the f32 copy is what runs
+        self.weight = FloatBuffer(count: weight.elementCount)
+        Kernels.tapMajor(asStored.pointer, into: self.weight.pointer, outChannels: weight.shape[0],
+                         inPerGroup: weight.shape[1], kernelSize: weight.shape[2])
         self.bias = bias?.floats()
         outChannels = weight.shape[0]
         inChannels = weight.shape[1] * groups
@@ -395,7 +399,7 @@ public final class ReferenceBackend: Backend {
                     for k in 0..<l.kernelSize {
                         let src = t * l.stride + k * l.dilation - padLeft
                         if src >= 0 && src < length {
-                            acc += l.weight[(o * cig + ci) * l.kernelSize + k] * x[(g * cig + ci) * length + src]
+                            acc += l.weight[(o * l.kernelSize + k) * cig + ci] * x[(g * cig + ci) * length + src]
                         }
                     }
                 }

@@ -51,6 +51,32 @@ public enum GEMM {
         ck_sgemm_quantw(pool?.handle, w.qformat, w.data, Int32(m), Int32(w.rows), Int32(w.cols), a, Int32(lda), c, Int32(ldc))
     }
 
+    /// A stride-1 convolution as one GEMM over implicit im2col columns (nothing is copied):
+    /// `C[m, n] = W[m, taps·cin] · B + beta·C` with `B[j·cin + c, t] = x[c·ldx + j·dilation + t]`.
+    /// `w` is tap-major (each row: tap 0's `cin` weights, then tap 1's, ...); `x` is
+    /// `[cin, ldx >= n + (taps-1)·dilation]`, any padding already in it. With `beta == 0`, C is not read.
+    public static func convolution(
+        m: Int, n: Int, cin: Int, taps: Int, dilation: Int, w: UnsafePointer<Float>, ldw: Int,
+        x: UnsafePointer<Float>, ldx: Int, beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int,
+        pool: ThreadPool? = nil
+    ) {
+        guard m > 0, n > 0 else { return }
+        precondition(cin > 0 && taps > 0 && dilation > 0 && ldw >= cin * taps && ldx >= n + (taps - 1) * dilation && ldc >= n,
+                     "GEMM.convolution: shapes do not fit")
+        ck_sgemm_conv(pool?.handle, Int32(m), Int32(n), Int32(cin), Int32(taps), Int32(dilation), w, Int32(ldw),
+                      x, Int32(ldx), beta, c, Int32(ldc))
+    }
+
+    /// The naive reference of `convolution`.
+    public static func convolutionReference(
+        m: Int, n: Int, cin: Int, taps: Int, dilation: Int, w: UnsafePointer<Float>, ldw: Int,
+        x: UnsafePointer<Float>, ldx: Int, beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
+        guard m > 0, n > 0 else { return }
+        ck_sgemm_conv_ref(nil, Int32(m), Int32(n), Int32(cin), Int32(taps), Int32(dilation), w, Int32(ldw),
+                          x, Int32(ldx), beta, c, Int32(ldc))
+    }
+
     /// The naive reference of `sgemmBF16Weights`.
     public static func sgemmBF16WeightsReference(
         m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, w: UnsafePointer<UInt16>, ldw: Int,

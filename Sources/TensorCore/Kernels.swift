@@ -234,19 +234,22 @@ public enum Kernels {
     ) -> Int {
         let tOut = conv1dOutputLength(length: length, kernelSize: kernelSize, stride: stride,
                                       dilation: dilation, padLeft: padLeft, padRight: padRight)
-        if isDepthwise(inChannels, outChannels, groups) || isPointwise(kernelSize, stride, padLeft, padRight) {
+        if isDepthwise(inChannels, outChannels, groups) || isImplicit(stride, padLeft, padRight) {
             return 0
         }
         let rowsPerColumn = inChannels / groups * kernelSize
         return rowsPerColumn * columnTile(rowsPerColumn, tOut)
     }
 
-    /// Conv1d on `input[inChannels, length]` with `weight[outChannels, inChannels/groups, kernelSize]`
-    /// and zero padding `padLeft`/`padRight` (causal: `padLeft = (kernelSize-1)*dilation`, `padRight = 0`)
-    /// into `output[outChannels, conv1dOutputLength(...)]`.
+    /// Conv1d on `input[inChannels, length]` with tap-major weights `[outChannels, kernelSize,
+    /// inChannels/groups]` (`tapMajor` converts PyTorch's `[out, in/groups, kernel]`) and zero padding
+    /// `padLeft`/`padRight` (causal: `padLeft = (kernelSize-1)*dilation`, `padRight = 0`) into
+    /// `output[outChannels, conv1dOutputLength(...)]`.
     ///
-    /// Depthwise convs run a direct loop on the pool; dense ones are im2col tiles + GEMM on the
-    /// pool and need `workspace` of `conv1dWorkspaceCount(...)` floats.
+    /// Depthwise convs run a direct loop on the pool. Dense stride-1 convs without padding (a causal
+    /// conv whose history is already in front of its input) are one GEMM over implicit im2col
+    /// columns; the others are im2col tiles + GEMM and need `workspace` of `conv1dWorkspaceCount(...)`
+    /// floats. All run on the pool.
     public static func conv1d(
         input: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
         output: UnsafeMutablePointer<Float>, inChannels: Int, outChannels: Int, length: Int,
@@ -270,9 +273,9 @@ public enum Kernels {
             let x = input + g * cig * length
             let w = weight + g * cog * rowsPerColumn
             let y = output + g * cog * tOut
-            if isPointwise(kernelSize, stride, padLeft, padRight) {
-                GEMM.sgemm(m: cog, n: tOut, k: cig, a: w, lda: cig, b: x, ldb: length, beta: 1, c: y, ldc: tOut,
-                           pool: pool)
+            if isImplicit(stride, padLeft, padRight) {
+                GEMM.convolution(m: cog, n: tOut, cin: cig, taps: kernelSize, dilation: dilation, w: w, ldw: rowsPerColumn,
+                                 x: x, ldx: length, beta: 1, c: y, ldc: tOut, pool: pool)
                 continue
             }
             guard let workspace else { preconditionFailure("conv1d: workspace required (conv1dWorkspaceCount)") }
@@ -336,7 +339,22 @@ public enum Kernels {
         groups > 1 && groups == cin && cin == cout
     }
 
-    static func isPointwise(_ k: Int, _ stride: Int, _ padLeft: Int, _ padRight: Int) -> Bool {
-        k == 1 && stride == 1 && padLeft == 0 && padRight == 0
+    /// Stride 1 and no padding: every input column the conv reads exists, so the GEMM can read them
+    /// in place (`GEMM.convolution`).
+    static func isImplicit(_ stride: Int, _ padLeft: Int, _ padRight: Int) -> Bool {
+        stride == 1 && padLeft == 0 && padRight == 0
+    }
+
+    /// PyTorch's conv weight `[out, in/groups, kernel]` as the tap-major `[out, kernel, in/groups]`
+    /// that `conv1d` takes (the order of im2col's rows, so each GEMM pass reads one tap).
+    public static func tapMajor(_ w: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, outChannels: Int,
+                                inPerGroup: Int, kernelSize: Int) {
+        for o in 0..<outChannels {
+            for c in 0..<inPerGroup {
+                for j in 0..<kernelSize {
+                    y[(o * kernelSize + j) * inPerGroup + c] = w[(o * inPerGroup + c) * kernelSize + j]
+                }
+            }
+        }
     }
 }

@@ -103,7 +103,7 @@ private final class OrderedBackend: Backend, @unchecked Sendable {
                 for ci in 0..<cig {
                     for k in 0..<l.kernelSize {
                         let src = t * l.stride + k * l.dilation - padLeft
-                        column[ci * l.kernelSize + k] = src >= 0 && src < length ? x[(g * cig + ci) * length + src] : 0
+                        column[k * cig + ci] = src >= 0 && src < length ? x[(g * cig + ci) * length + src] : 0
                     }
                 }
                 Kernels.matvec(weight: l.weight.pointer + g * cog * span, input: column.pointer, bias: bias.pointer + g * cog,

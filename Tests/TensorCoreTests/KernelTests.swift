@@ -421,8 +421,10 @@ private func forEachISALevel(_ body: (Int) -> Void) {
         let work = Buf<Float>(repeating: 0, Kernels.conv1dWorkspaceCount(
             inChannels: cin, outChannels: cout, length: t, kernelSize: k, stride: s, dilation: d, padLeft: pl, padRight: pr, groups: g))
         let pool = ThreadPool(threadCount: 2)
+        let tapMajor = Buf<Float>(repeating: 0, cout * cin / g * k)
+        Kernels.tapMajor(w.p, into: tapMajor.p, outChannels: cout, inPerGroup: cin / g, kernelSize: k)
         for b in [bias.p, nil] as [UnsafeMutablePointer<Float>?] {
-            Kernels.conv1d(input: x.p, weight: w.p, bias: b, output: y.p, inChannels: cin, outChannels: cout, length: t,
+            Kernels.conv1d(input: x.p, weight: tapMajor.p, bias: b, output: y.p, inChannels: cin, outChannels: cout, length: t,
                            kernelSize: k, stride: s, dilation: d, padLeft: pl, padRight: pr, groups: g, workspace: work.p, pool: pool)
             ck_conv1d_ref(x.p, w.p, b, r.p, Int32(cin), Int32(cout), Int32(t), Int32(k), Int32(s), Int32(d), Int32(pl), Int32(pr), Int32(g))
             expectClose(y.array, r.array, "conv1d \(shape)")
@@ -545,6 +547,54 @@ private func forEachISALevel(_ body: (Int) -> Void) {
                         }
                     }
                     #expect(worst <= 1, "level \(level) m=\(m) n=\(n) k=\(k) pool=\(usePool): \(worst)x bound")
+                }
+            }
+        }
+    }
+
+    /// The convolution GEMM over implicit im2col columns at every ISA level, threaded and not,
+    /// against its naive reference: odd channel counts, dilations, several passes per tap (cin
+    /// above the pass depth), one sliver of columns (read in place), few rows (the thin path),
+    /// padded strides; beta 0 (C holds NaN, never read) and beta 1. Bound per element:
+    /// 1e-5 * sum|w||x| (plus |c| for beta 1).
+    @Test func convolutionGEMMMatchesReferenceOverSweptShapes() {
+        var rng = SplitMix(41)
+        let pool = ThreadPool(threadCount: 2)
+        // (m, n, cin, taps, dilation)
+        let shapes: [(Int, Int, Int, Int, Int)] = [
+            (1, 1000, 96, 7, 1), (3, 77, 17, 7, 3), (8, 33, 5, 3, 9), (9, 129, 33, 7, 1), (16, 48, 64, 7, 9),
+            (17, 47, 20, 2, 1), (64, 300, 100, 1, 1), (96, 640, 192, 7, 3), (100, 40, 1000, 3, 2),
+            (33, 500, 385, 2, 5), (7, 5, 3, 4, 2), (48, 1, 13, 7, 1),
+        ]
+        forEachISALevel { level in
+            for (index, (m, n, cin, taps, dil)) in shapes.enumerated() {
+                let pad = index % 3
+                let ldw = cin * taps + pad, ldx = n + (taps - 1) * dil + (index + 1) % 3, ldc = n + pad
+                let w = rng.floats(m * ldw), x = rng.floats(cin * ldx), start = rng.floats(m * ldc)
+                for beta in [0, 1] as [Float] {
+                    let c0 = beta == 0 ? [Float](repeating: .nan, count: m * ldc) : start
+                    let expected = Buf(c0), magnitude = Buf(start.map(abs))
+                    GEMM.convolutionReference(m: m, n: n, cin: cin, taps: taps, dilation: dil, w: w, ldw: ldw, x: x,
+                                              ldx: ldx, beta: beta, c: expected.p, ldc: ldc)
+                    GEMM.convolutionReference(m: m, n: n, cin: cin, taps: taps, dilation: dil, w: w.map(abs), ldw: ldw,
+                                              x: x.map(abs), ldx: ldx, beta: beta, c: magnitude.p, ldc: ldc)
+                    for usePool in [false, true] {
+                        let c = Buf(c0)
+                        GEMM.convolution(m: m, n: n, cin: cin, taps: taps, dilation: dil, w: w, ldw: ldw, x: x, ldx: ldx,
+                                         beta: beta, c: c.p, ldc: ldc, pool: usePool ? pool : nil)
+                        var worst = 0.0
+                        for i in 0..<m {
+                            for j in 0..<n {
+                                let bound = 1e-5 * Double(magnitude.p[i * ldc + j]) + 1e-30
+                                let err = abs(Double(c.p[i * ldc + j]) - Double(expected.p[i * ldc + j]))
+                                worst = max(worst, err.isNaN ? .infinity : err / bound)
+                            }
+                            for j in n..<ldc where c.p[i * ldc + j].bitPattern != c0[i * ldc + j].bitPattern {
+                                Issue.record("level \(level) \((m, n, cin, taps, dil)): pad written")
+                            }
+                        }
+                        #expect(worst <= 1, "level \(level) \((m, n, cin, taps, dil)) beta \(beta) pool \(usePool): \(worst)x bound")
+                    }
                 }
             }
         }

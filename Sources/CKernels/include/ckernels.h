@@ -139,6 +139,17 @@ void ck_sgemm(ck_pool *pool, int trans_a, int trans_b, int m, int n, int k, floa
 void ck_sgemm_ref(ck_pool *pool, int trans_a, int trans_b, int m, int n, int k, float alpha,
                   const float *a, int lda, const float *b, int ldb, float beta, float *c,
                   int ldc);
+/// A stride-1 convolution as one product, without forming im2col columns:
+/// C[m, n] = A[m, taps*cin] · B + beta * C with B[j*cin + c, t] = x[c*ldx + j*dilation + t].
+/// A holds the weights tap-major (row i: tap 0's cin weights, then tap 1's, ...; lda >= taps*cin);
+/// x is [cin, ldx >= n + (taps-1)*dilation] (padding, if any, already in x). beta == 0: C is
+/// not read. pool may be NULL.
+void ck_sgemm_conv(ck_pool *pool, int m, int n, int cin, int taps, int dilation, const float *a,
+                   int lda, const float *x, int ldx, float beta, float *c, int ldc);
+/// The defining loop (float accumulation, tap-major).
+void ck_sgemm_conv_ref(ck_pool *pool, int m, int n, int cin, int taps, int dilation,
+                       const float *a, int lda, const float *x, int ldx, float beta, float *c,
+                       int ldc);
 /// C[m, n] = A[m, k] · W^T for a weight matrix W [n, k] (row stride ldw >= k) of bf16 bits,
 /// widened exactly while it is packed (no f32 copy of W). A is [m, lda >= k], C [m, ldc >= n]
 /// and is not read. The same arithmetic as ck_sgemm on the widened W. pool may be NULL.
@@ -217,8 +228,8 @@ void ck_attention_ref(ck_pool *pool, const float *q, const float *k, const float
 
 // ---------------------------------------------------------------------------------------------
 // Convolutions on [C, T]. Padding is zeros, given explicitly (causal: pad_left = (k-1)*dilation,
-// pad_right = 0). The dense optimized path (im2col + sgemm) is assembled in Swift (TensorCore's
-// Kernels.conv1d) from the pieces below because this target does not link BLAS.
+// pad_right = 0). The dense optimized path is assembled in Swift (TensorCore's Kernels.conv1d)
+// from ck_sgemm_conv (stride 1, no padding) or the im2col pieces below and ck_sgemm.
 
 /// (t_in + pad_left + pad_right - dilation*(k-1) - 1) / stride + 1, or 0 if that is not positive.
 int ck_conv1d_out_len(int t_in, int k, int stride, int dilation, int pad_left, int pad_right);
@@ -235,8 +246,9 @@ void ck_conv1d_depthwise(ck_pool *pool, const float *x, const float *w, const fl
                          float *y, int channels, int t_in, int k, int stride, int dilation,
                          int pad_left, int pad_right);
 
-/// col[(c*k + j), i] = x[c, (t0+i)*stride + j*dilation - pad_left] (zero outside [0, t_in))
-/// for c < channels, j < k, i < n_t: the conv input columns for output positions t0 .. t0+n_t-1.
+/// col[(j*channels + c), i] = x[c, (t0+i)*stride + j*dilation - pad_left] (zero outside
+/// [0, t_in)) for c < channels, j < k, i < n_t: the conv input columns for output positions
+/// t0 .. t0+n_t-1, tap-major (the row order of tap-major weights).
 void ck_im2col(const float *x, float *col, int channels, int t_in, int k, int stride,
                int dilation, int pad_left, int t0, int n_t);
 
