@@ -43,17 +43,13 @@ void ck_im2col(const float *x, float *col, int channels, int t_in, int k, int st
     }
 }
 
-void ck_col2im_add(const float *col, float *y, int c_out, int k, int stride, int t0, int n_t,
-                   int t_out) {
-    for (int c = 0; c < c_out; c++) {
-        float *yr = y + (size_t)c * t_out;
-        for (int j = 0; j < k; j++) {
-            const float *src = col + ((size_t)c * k + j) * n_t;
-            float *dst = yr + (size_t)t0 * stride + j;
-            if (stride == 1)
-                for (int i = 0; i < n_t; i++) dst[i] += src[i];
-            else
-                for (int i = 0; i < n_t; i++) dst[(size_t)i * stride] += src[i];
+void ck_phase_interleave(const float *phases, const float *bias, float *y, int c_out, int stride,
+                         int columns, int t_out) {
+    for (int o = 0; o < c_out; o++) {
+        float b = bias ? bias[o] : 0.0f, *yr = y + (size_t)o * t_out;
+        for (int p = 0; p < stride; p++) {
+            const float *src = phases + ((size_t)p * c_out + o) * columns;
+            for (int i = 0; i < columns && i * stride + p < t_out; i++) yr[i * stride + p] = src[i] + b;
         }
     }
 }

@@ -85,7 +85,8 @@ public final class Conv1dLayer: @unchecked Sendable {
     }
 }
 
-/// A ConvTranspose1d layer (PyTorch layout: weight [in, out, kernel], groups 1) with float32 weights.
+/// A ConvTranspose1d layer (groups 1) with float32 weights, loaded from PyTorch's `[in, out, kernel]`
+/// and kept in the polyphase layout of `Kernels.polyphase` (`weight(in:out:tap:)` reads it back).
 public final class ConvTranspose1dLayer: @unchecked Sendable {
     public let weight: FloatBuffer
     public let bias: [Float]?
@@ -93,14 +94,26 @@ public final class ConvTranspose1dLayer: @unchecked Sendable {
 
     public init(weight: Tensor, bias: Tensor?, stride: Int) {
         precondition(weight.shape.count == 3, "ConvTranspose1d weight must be 3-D")
-        self.weight = FloatBuffer(count: weight.elementCount)
-        convertToFloat(dtype: weight.dtype, src: weight.data, dst: self.weight.pointer, count: weight.elementCount)
+        precondition(stride > 0, "ConvTranspose1d stride must be positive")
+        let asStored = FloatBuffer(count: weight.elementCount)
+        convertToFloat(dtype: weight.dtype, src: weight.data, dst: asStored.pointer, count: weight.elementCount)
         weight.releaseFilePages()  // the f32 copy is what runs
         self.bias = bias?.floats()
         inChannels = weight.shape[0]
         outChannels = weight.shape[1]
         kernelSize = weight.shape[2]
         self.stride = stride
+        let taps = Kernels.convTranspose1dTaps(kernelSize: kernelSize, stride: stride)
+        self.weight = FloatBuffer(count: stride * outChannels * taps * inChannels)
+        Kernels.polyphase(asStored.pointer, into: self.weight.pointer, inChannels: inChannels, outChannels: outChannels,
+                          kernelSize: kernelSize, stride: stride)
+    }
+
+    /// PyTorch's `weight[input, output, k]`.
+    public func weight(in c: Int, out o: Int, tap k: Int) -> Float {
+        let taps = Kernels.convTranspose1dTaps(kernelSize: kernelSize, stride: stride)
+        let p = k % stride, t = taps - 1 - k / stride
+        return weight[(p * outChannels + o) * taps * inChannels + t * inChannels + c]
     }
 
     /// The untrimmed output length: (length - 1) * stride + kernel.
@@ -415,7 +428,7 @@ public final class ReferenceBackend: Backend {
             for t in 0..<length {
                 let v = x[i * length + t]
                 for o in 0..<l.outChannels {
-                    for k in 0..<l.kernelSize { y[o * tOut + t * l.stride + k] += v * l.weight[(i * l.outChannels + o) * l.kernelSize + k] }
+                    for k in 0..<l.kernelSize { y[o * tOut + t * l.stride + k] += v * l.weight(in: i, out: o, tap: k) }
                 }
             }
         }

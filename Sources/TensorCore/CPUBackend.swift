@@ -152,7 +152,7 @@ public final class CPUBackend: Backend, @unchecked Sendable {
         Kernels.add(y, x, output: y, count: count)
     }
 
-    /// im2col / col2im scratch, grown on demand; convolutions of one backend run one at a time.
+    /// Convolution scratch (im2col tiles, padded inputs, phases), grown on demand; convolutions of one backend run one at a time.
     private var workspace = FloatBuffer(count: 0)
     private let convLock = NSLock()
 
@@ -180,7 +180,8 @@ public final class CPUBackend: Backend, @unchecked Sendable {
     public func convTranspose1d(_ l: ConvTranspose1dLayer, _ x: UnsafePointer<Float>, length: Int, _ y: UnsafeMutablePointer<Float>) {
         convLock.lock()
         defer { convLock.unlock() }
-        let ws = workspace(Kernels.convTranspose1dWorkspaceCount(outChannels: l.outChannels, length: length, kernelSize: l.kernelSize))
+        let ws = workspace(Kernels.convTranspose1dWorkspaceCount(inChannels: l.inChannels, outChannels: l.outChannels, length: length,
+                                                                 kernelSize: l.kernelSize, stride: l.stride))
         l.bias.withOptionalPointer { bias in
             Kernels.convTranspose1d(input: x, weight: l.weight.pointer, bias: bias, output: y, inChannels: l.inChannels,
                                     outChannels: l.outChannels, length: length, kernelSize: l.kernelSize, stride: l.stride,

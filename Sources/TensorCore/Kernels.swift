@@ -297,17 +297,42 @@ public enum Kernels {
         length > 0 ? (length - 1) * stride + kernelSize : 0
     }
 
+    /// Inputs that reach each output of a ConvTranspose1d: `ceil(kernelSize / stride)`.
+    public static func convTranspose1dTaps(kernelSize: Int, stride: Int) -> Int { (kernelSize + stride - 1) / stride }
+
     /// Scratch floats `convTranspose1d` needs for these shapes.
-    public static func convTranspose1dWorkspaceCount(outChannels: Int, length: Int, kernelSize: Int) -> Int {
-        let rowsPerColumn = outChannels * kernelSize
-        return rowsPerColumn * columnTile(rowsPerColumn, length)
+    public static func convTranspose1dWorkspaceCount(inChannels: Int, outChannels: Int, length: Int, kernelSize: Int,
+                                                     stride: Int) -> Int {
+        let taps = convTranspose1dTaps(kernelSize: kernelSize, stride: stride)
+        return inChannels * (length + 2 * (taps - 1)) + stride * outChannels * (length + taps - 1)
     }
 
-    /// ConvTranspose1d (groups 1) on `input[inChannels, length]` with
-    /// `weight[inChannels, outChannels, kernelSize]` into the full-length
-    /// `output[outChannels, convTranspose1dOutputLength(...)]` (callers trim). Computed as
-    /// GEMM (`W^T · x` per column tile) plus an overlap-add; `workspace` holds
-    /// `convTranspose1dWorkspaceCount(...)` floats.
+    /// PyTorch's ConvTranspose1d weight `[in, out, kernel]` in the polyphase layout `convTranspose1d`
+    /// takes: `[stride · out, taps · in]`, where row `p·out + o` holds, for tap `t`, the weights that
+    /// carry input `i - (taps-1-t)` to output `stride·i + p` (kernel index `p + (taps-1-t)·stride`;
+    /// zero past the kernel).
+    public static func polyphase(_ w: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, inChannels: Int,
+                                 outChannels: Int, kernelSize: Int, stride: Int) {
+        let taps = convTranspose1dTaps(kernelSize: kernelSize, stride: stride), width = taps * inChannels
+        for p in 0..<stride {
+            for o in 0..<outChannels {
+                let row = y + (p * outChannels + o) * width
+                for t in 0..<taps {
+                    let k = p + (taps - 1 - t) * stride
+                    for c in 0..<inChannels {
+                        row[t * inChannels + c] = k < kernelSize ? w[(c * outChannels + o) * kernelSize + k] : 0
+                    }
+                }
+            }
+        }
+    }
+
+    /// ConvTranspose1d (groups 1) on `input[inChannels, length]` with polyphase weights (see
+    /// `polyphase`) into the full-length `output[outChannels, convTranspose1dOutputLength(...)]`
+    /// (callers trim). Output phase `p` (positions `stride·i + p`) is an ordinary `taps`-tap
+    /// convolution of the input, so all phases are one GEMM over implicit columns of the input padded
+    /// with `taps - 1` zeros each side (no col2im overlap-add), then interleaved with the bias.
+    /// `workspace` holds `convTranspose1dWorkspaceCount(...)` floats.
     public static func convTranspose1d(
         input: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
         output: UnsafeMutablePointer<Float>, inChannels: Int, outChannels: Int, length: Int,
@@ -315,18 +340,18 @@ public enum Kernels {
     ) {
         let tOut = convTranspose1dOutputLength(length: length, kernelSize: kernelSize, stride: stride)
         guard tOut > 0, outChannels > 0 else { return }
-        ck_bias_fill(output, bias, Int32(outChannels), Int32(tOut))
-        let rowsPerColumn = outChannels * kernelSize
-        let tile = columnTile(rowsPerColumn, length)
-        var t0 = 0
-        while t0 < length {
-            let n = min(tile, length - t0)
-            GEMM.sgemm(transA: true, m: rowsPerColumn, n: n, k: inChannels, a: weight, lda: rowsPerColumn,
-                       b: input + t0, ldb: length, c: workspace, ldc: n, pool: pool)
-            ck_col2im_add(workspace, output, Int32(outChannels), Int32(kernelSize), Int32(stride),
-                          Int32(t0), Int32(n), Int32(tOut))
-            t0 += n
+        let taps = convTranspose1dTaps(kernelSize: kernelSize, stride: stride)
+        let padded = length + 2 * (taps - 1), columns = length + taps - 1
+        let x = workspace, phases = workspace + inChannels * padded
+        for c in 0..<inChannels {
+            let row = x + c * padded
+            row.update(repeating: 0, count: taps - 1)
+            (row + taps - 1).update(from: input + c * length, count: length)
+            (row + taps - 1 + length).update(repeating: 0, count: taps - 1)
         }
+        GEMM.convolution(m: stride * outChannels, n: columns, cin: inChannels, taps: taps, dilation: 1, w: weight,
+                         ldw: taps * inChannels, x: x, ldx: padded, c: phases, ldc: columns, pool: pool)
+        ck_phase_interleave(phases, bias, output, Int32(outChannels), Int32(stride), Int32(columns), Int32(tOut))
     }
 
     // Column tiles of about 4M floats (16 MB) bound the im2col scratch while keeping the GEMM's N

@@ -8,7 +8,7 @@ struct DevCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "dev",
         abstract: "Developer tools.",
-        subcommands: [MakeCheckpoint.self, Inspect.self, GemmBenchCommand.self, WeightQualityCommand.self])
+        subcommands: [MakeCheckpoint.self, Inspect.self, GemmBenchCommand.self, DecoderBenchCommand.self, WeightQualityCommand.self])
 
     struct MakeCheckpoint: ParsableCommand {
         static let configuration = CommandConfiguration(

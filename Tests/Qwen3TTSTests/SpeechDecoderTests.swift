@@ -116,7 +116,7 @@ private final class OrderedBackend: Backend, @unchecked Sendable {
     func convTranspose1d(_ l: ConvTranspose1dLayer, _ x: UnsafePointer<Float>, length: Int, _ y: UnsafeMutablePointer<Float>) {
         let tOut = l.outputLength(length), (cin, span) = (l.inChannels, l.outChannels * l.kernelSize)
         let weightT = FloatBuffer(count: span * cin), input = FloatBuffer(count: cin), out = FloatBuffer(count: span)
-        for i in 0..<cin { for j in 0..<span { weightT[j * cin + i] = l.weight[i * span + j] } }
+        for i in 0..<cin { for j in 0..<span { weightT[j * cin + i] = l.weight(in: i, out: j / l.kernelSize, tap: j % l.kernelSize) } }
         for o in 0..<l.outChannels { (y + o * tOut).update(repeating: l.bias?[o] ?? 0, count: tOut) }
         for t in 0..<length {
             for i in 0..<cin { input[i] = x[i * length + t] }

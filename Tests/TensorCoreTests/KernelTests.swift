@@ -435,6 +435,7 @@ private func forEachISALevel(_ body: (Int) -> Void) {
     // (inChannels, outChannels, length, kernel, stride)
     static let convTransposeShapes: [[Int]] = [
         [16, 16, 17, 2, 2], [24, 12, 9, 16, 8], [12, 6, 13, 10, 5], [8, 4, 63, 3, 1], [5, 3, 1, 6, 3], [7, 9, 33, 4, 3],
+        [7, 5, 11, 7, 3], [9, 4, 20, 2, 3], [64, 32, 16, 16, 8],  // kernel not a multiple of the stride; shorter than it
     ]
 
     @Test(arguments: convTransposeShapes)
@@ -445,8 +446,11 @@ private func forEachISALevel(_ body: (Int) -> Void) {
         let tOut = Kernels.convTranspose1dOutputLength(length: t, kernelSize: k, stride: s)
         #expect(tOut == (t - 1) * s + k)
         let y = Buf<Float>(repeating: .nan, cout * tOut), r = Buf<Float>(repeating: 0, cout * tOut)
-        let work = Buf<Float>(repeating: 0, Kernels.convTranspose1dWorkspaceCount(outChannels: cout, length: t, kernelSize: k))
-        Kernels.convTranspose1d(input: x.p, weight: w.p, bias: bias.p, output: y.p, inChannels: cin, outChannels: cout,
+        let work = Buf<Float>(repeating: 0, Kernels.convTranspose1dWorkspaceCount(inChannels: cin, outChannels: cout, length: t,
+                                                                                  kernelSize: k, stride: s))
+        let phases = Buf<Float>(repeating: .nan, s * cout * Kernels.convTranspose1dTaps(kernelSize: k, stride: s) * cin)
+        Kernels.polyphase(w.p, into: phases.p, inChannels: cin, outChannels: cout, kernelSize: k, stride: s)
+        Kernels.convTranspose1d(input: x.p, weight: phases.p, bias: bias.p, output: y.p, inChannels: cin, outChannels: cout,
                                 length: t, kernelSize: k, stride: s, workspace: work.p)
         ck_conv_transpose1d_ref(x.p, w.p, bias.p, r.p, Int32(cin), Int32(cout), Int32(t), Int32(k), Int32(s))
         expectClose(y.array, r.array, "convTranspose1d \(shape)")

@@ -252,9 +252,10 @@ void ck_conv1d_depthwise(ck_pool *pool, const float *x, const float *w, const fl
 void ck_im2col(const float *x, float *col, int channels, int t_in, int k, int stride,
                int dilation, int pad_left, int t0, int n_t);
 
-/// y[c, (t0+i)*stride + j] += col[(c*k + j), i] for c < c_out, j < k, i < n_t; y is [c_out, t_out].
-void ck_col2im_add(const float *col, float *y, int c_out, int k, int stride, int t0, int n_t,
-                   int t_out);
+/// y[o, i*stride + p] = phases[p*c_out + o, i] + bias[o] (bias may be NULL) for every
+/// i < columns with i*stride + p < t_out: a polyphase transposed conv's phases, interleaved.
+void ck_phase_interleave(const float *phases, const float *bias, float *y, int c_out, int stride,
+                         int columns, int t_out);
 
 /// y[c, :] = bias[c] (or 0 if bias is NULL) for y [channels, t].
 void ck_bias_fill(float *y, const float *bias, int channels, int t);

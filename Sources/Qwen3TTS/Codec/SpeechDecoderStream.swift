@@ -18,6 +18,8 @@ public final class SpeechDecoderStream: @unchecked Sendable {
     let model: SpeechDecoder
     /// Frames pushed so far: the RoPE position of the next frame.
     public private(set) var position = 0
+    /// When set, `push` adds the seconds each stage took (`dev decoder-bench` prints them).
+    public var stageTimes: StageTimes?
 
     // Causal state, in network order.
     private let preConv: CausalConv
@@ -57,24 +59,38 @@ public final class SpeechDecoderStream: @unchecked Sendable {
         guard !frames.isEmpty else { return [] }
         let n = frames.count
         var length = n
+        var mark = stageTimes == nil ? 0 : DispatchTime.now().uptimeNanoseconds
+        func lap(_ stage: String) {
+            guard let stageTimes else { return }
+            let now = DispatchTime.now().uptimeNanoseconds
+            stageTimes.add(stage, Double(now - mark) / 1e9)
+            mark = now
+        }
         dequantize(frames)                                  // cur [codebook_dim, n]
         runCausal(preConv, length)                          // cur [latent, n]
+        lap("codebooks, pre-conv")
         runTransformer(length: n)
+        lap("pre-transformer")
         for (i, stage) in model.upsample.enumerated() {
             length = runTransposed(upsampleConvs[i], length)
             convNeXt(stage, dwconvs[i], length: length)
         }
         runCausal(inputConv, length)                        // cur [decoder_dim, 4n]
+        lap("upsampling, input conv")
         for (i, block) in model.blocks.enumerated() {
             snake(block.snake, cur.pointer, length: length)
             length = runTransposed(blockConvs[i], length)
+            lap("block \(i + 1) transposed conv")
             for (j, unit) in block.units.enumerated() { residualUnit(unit, unitConvs[i][j], length: length) }
+            lap("block \(i + 1) residual units")
         }
         snake(model.finalSnake, cur.pointer, length: length)
         runCausal(outputConv, length)                       // cur [1, 1920n]
         position += n
         model.backend.clamp(cur.pointer, count: length, lo: -1, hi: 1)
-        return model.backend.read(cur.pointer, count: length)
+        let audio = model.backend.read(cur.pointer, count: length)
+        lap("output conv")
+        return audio
     }
 
     /// Ends the utterance and returns any audio still held back: always none, because every layer
@@ -201,6 +217,23 @@ public final class SpeechDecoderStream: @unchecked Sendable {
         model.backend.snakeBeta(x, logAlpha: s.logAlpha, logBeta: s.logBeta, channels: s.logAlpha.count, length: length)
     }
 
+}
+
+/// Seconds per named stage, summed over calls, in the order stages first appeared.
+public final class StageTimes: @unchecked Sendable {
+    public private(set) var stages: [(name: String, seconds: Double)] = []
+
+    public init() {}
+
+    public func add(_ name: String, _ seconds: Double) {
+        if let i = stages.firstIndex(where: { $0.name == name }) {
+            stages[i].seconds += seconds
+        } else {
+            stages.append((name, seconds))
+        }
+    }
+
+    public func reset() { stages.removeAll() }
 }
 
 // MARK: - Stateful convolutions
