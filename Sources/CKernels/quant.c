@@ -858,3 +858,25 @@ void ck_matmul_quant_x8_ref(ck_pool *pool, ck_qformat f, const void *packed, con
     free(sx);
     free(xo);
 }
+
+// ---------------------------------------------------------------------------------------------
+// Fingerprint of packed bytes (the packed-weight cache checks its files with it): eight
+// independent multiply-xor lanes over 64-bit words, so it runs at several GB/s; not cryptographic.
+
+uint64_t ck_fingerprint64(const void *data, size_t n, uint64_t seed) {
+    const uint64_t prime = 0x100000001B3ull, mix = 0x9E3779B97F4A7C15ull;
+    uint64_t h[8];
+    for (int l = 0; l < 8; l++) h[l] = seed ^ (mix * (uint64_t)(l + 1));
+    const unsigned char *p = data;
+    size_t i = 0;
+    for (; i + 64 <= n; i += 64)
+        for (int l = 0; l < 8; l++) {
+            uint64_t w;
+            memcpy(&w, p + i + 8 * l, 8);
+            h[l] = (h[l] ^ w) * prime;
+        }
+    uint64_t r = seed ^ (uint64_t)n * mix;
+    for (int l = 0; l < 8; l++) r = (r ^ h[l] ^ (h[l] >> 29)) * mix;
+    for (; i < n; i++) r = (r ^ p[i]) * prime;
+    return r ^ (r >> 32);
+}

@@ -1,16 +1,21 @@
 // The CPU backend: the C kernels (runtime-dispatched AVX-512 / AVX2 / portable) on a persistent
 // thread pool, with the packed GEMM (gemm.c) for large f32 products.
 
+import CKernels
 import Foundation
 
 public final class CPUBackend: Backend, @unchecked Sendable {
     public let pool: ThreadPool
     /// How `prepare` stores the main model's matrices (decode reads every one of them per frame).
     public let weightFormat: WeightFormat
+    /// Where q8/q4 matrices packed by `prepare` are kept for the next load (nil: pack every time).
+    public let packCache: PackedWeightCache?
 
-    public init(threads: Int = ProcessInfo.processInfo.activeProcessorCount, weights: WeightFormat = .bf16) {
+    public init(threads: Int = ProcessInfo.processInfo.activeProcessorCount, weights: WeightFormat = .bf16,
+                packCache: PackedWeightCache? = nil) {
         pool = ThreadPool(threadCount: threads)
         weightFormat = weights
+        self.packCache = packCache
     }
 
     /// f16 weights are always widened (no f16 kernel); bf16/f32 ones become `weightFormat`.
@@ -40,10 +45,35 @@ public final class CPUBackend: Backend, @unchecked Sendable {
     }
 
     /// Packing (q4 especially) is compute-bound: one layer per thread, as many threads as the pool.
+    /// With a `packCache`, quantized matrices come from its file when it checks out, and are
+    /// written there after packing otherwise.
     public func prepare(_ layers: [Linear]) {
+        let quantized = layers.filter { $0.prepared == nil && willQuantize($0.weight) }
+        if let cache = packCache, !quantized.isEmpty,
+           let packed = cache.load(quantized.map(\.weight), format: weightFormat) {
+            for (layer, matrix) in zip(quantized, packed) {
+                layer.prepared = .quantized(matrix)
+                layer.weight.releaseFilePages()
+            }
+        }
         DispatchQueue.concurrentPerform(iterations: pool.threadCount) { t in
             for i in stride(from: t, to: layers.count, by: pool.threadCount) { prepare(layers[i]) }
         }
+        if let cache = packCache, !quantized.isEmpty, !quantized.contains(where: { $0.prepared == nil }) {
+            let matrices = quantized.compactMap { layer -> QuantizedMatrix? in
+                if case .quantized(let q) = layer.prepared { return q } else { return nil }
+            }
+            // Only freshly packed matrices are written (mapped ones came from the file).
+            if matrices.count == quantized.count, !matrices.contains(where: \.isMapped) {
+                cache.store(matrices, for: quantized.map(\.weight), format: weightFormat)
+            }
+        }
+    }
+
+    /// Whether `prepare` turns this weight into a quantized matrix.
+    private func willQuantize(_ w: Tensor) -> Bool {
+        guard let q = weightFormat.quantFormat, w.shape.count == 2, w.dtype == .bf16 || w.dtype == .f32 else { return false }
+        return ck_quant_size(q, Int32(w.shape[0]), Int32(w.shape[1])) > 0
     }
 
     private func widen(_ w: Tensor) -> FloatBuffer {

@@ -314,13 +314,16 @@ public enum Kernels {
     public static func polyphase(_ w: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, inChannels: Int,
                                  outChannels: Int, kernelSize: Int, stride: Int) {
         let taps = convTranspose1dTaps(kernelSize: kernelSize, stride: stride), width = taps * inChannels
-        for p in 0..<stride {
-            for o in 0..<outChannels {
-                let row = y + (p * outChannels + o) * width
-                for t in 0..<taps {
-                    let k = p + (taps - 1 - t) * stride
-                    for c in 0..<inChannels {
-                        row[t * inChannels + c] = k < kernelSize ? w[(c * outChannels + o) * kernelSize + k] : 0
+        // Each source run w[c, o, :] is read whole (one cache line at these kernel sizes); the writes
+        // advance along c in stride * taps streams.
+        for o in 0..<outChannels {
+            for c in 0..<inChannels {
+                let src = w + (c * outChannels + o) * kernelSize
+                for p in 0..<stride {
+                    let row = y + (p * outChannels + o) * width + c
+                    for t in 0..<taps {
+                        let k = p + (taps - 1 - t) * stride
+                        row[t * inChannels] = k < kernelSize ? src[k] : 0
                     }
                 }
             }

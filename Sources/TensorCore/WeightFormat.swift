@@ -33,6 +33,8 @@ public final class QuantizedMatrix: @unchecked Sendable {
     public let cols: Int
     public let byteCount: Int
     let data: UnsafeMutableRawPointer
+    /// Set when the bytes live in a mapped cache file (kept alive here, never freed here).
+    private let mapping: MappedFile?
 
     /// Packs f32 or bf16 weights; nil when the format cannot hold this shape (cols % 32 != 0) or
     /// the dtype is not f32/bf16.
@@ -47,6 +49,7 @@ public final class QuantizedMatrix: @unchecked Sendable {
         self.rows = rows
         self.cols = cols
         byteCount = size
+        mapping = nil
         data = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 64)
         let rc = weight.dtype == .bf16
             ? ck_quant_pack_bf16(q, weight.data.assumingMemoryBound(to: UInt16.self), Int32(rows), Int32(cols), data)
@@ -54,7 +57,20 @@ public final class QuantizedMatrix: @unchecked Sendable {
         precondition(rc == 0, "quant pack failed for a checked shape")
     }
 
-    deinit { data.deallocate() }
+    /// Bytes packed earlier, at `offset` in a mapped `PackedWeightCache` file (checked by the caller).
+    init(mapped file: MappedFile, offset: Int, format: WeightFormat, rows: Int, cols: Int, byteCount: Int) {
+        self.format = format
+        self.rows = rows
+        self.cols = cols
+        self.byteCount = byteCount
+        mapping = file
+        data = UnsafeMutableRawPointer(mutating: file.base + offset)
+    }
+
+    deinit { if mapping == nil { data.deallocate() } }
+
+    /// Whether the bytes come from a cache file rather than this process's packing.
+    var isMapped: Bool { mapping != nil }
 
     var qformat: ck_qformat { format.quantFormat! }
 

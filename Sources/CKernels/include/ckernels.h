@@ -107,6 +107,9 @@ int ck_quant_pack_f32(ck_qformat f, const float *w, int rows, int cols, void *ds
 int ck_quant_pack_bf16(ck_qformat f, const uint16_t *w, int rows, int cols, void *dst);
 /// Dequantizes back to f32 [rows, cols] (for tests and quality measurement).
 void ck_quant_unpack(ck_qformat f, const void *packed, int rows, int cols, float *dst);
+/// A 64-bit fingerprint of n bytes continuing from `seed` (not cryptographic; several GB/s): the
+/// packed-weight cache's integrity check.
+uint64_t ck_fingerprint64(const void *data, size_t n, uint64_t seed);
 /// y[m, rows] = x[m, cols] · dequant(W)^T + bias (bias may be NULL; pool may be NULL).
 /// m = 1 is the matvec.
 void ck_matmul_quant(ck_pool *pool, ck_qformat f, const void *packed, const float *x,

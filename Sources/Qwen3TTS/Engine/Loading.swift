@@ -13,11 +13,16 @@ public struct LoadOptions: Sendable {
     public var threads: Int?
     /// Storage of the talker and code-predictor matrices.
     public var weights: WeightFormat
+    /// Where q8/q4 matrices are kept once packed, so later loads skip packing (nil: pack every
+    /// time). Default: `QWEN3TTS_PACK_CACHE` (a folder, or `off`), else `~/.cache/qwen3-tts/packed`.
+    public var packCache: PackedWeightCache?
 
-    public init(model: String? = nil, threads: Int? = nil, weights: WeightFormat = .bf16) {
+    public init(model: String? = nil, threads: Int? = nil, weights: WeightFormat = .bf16,
+                packCache: PackedWeightCache? = PackedWeightCache.fromEnvironment()) {
         self.model = model
         self.threads = threads
         self.weights = weights
+        self.packCache = packCache
     }
 
     /// The folder to load. `log` hears about downloads and the built-in checkpoint.
@@ -28,7 +33,8 @@ public struct LoadOptions: Sendable {
 
     /// The backend these options describe.
     public func makeBackend() -> Backend {
-        CPUBackend(threads: threads ?? ProcessInfo.processInfo.activeProcessorCount, weights: weights)
+        CPUBackend(threads: threads ?? ProcessInfo.processInfo.activeProcessorCount, weights: weights,
+                   packCache: packCache)
     }
 }
 
