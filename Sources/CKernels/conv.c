@@ -16,6 +16,13 @@ static void valid_range(int off, int stride, int t_in, int t_out, int *lo, int *
     *hi = ck_max(*lo, ck_min(b, t_out));
 }
 
+void ck_bias_add(float *y, const float *bias, int channels, int t) {
+    for (int c = 0; c < channels; c++) {
+        float b = bias[c], *yr = y + (size_t)c * t;
+        for (int i = 0; i < t; i++) yr[i] += b;
+    }
+}
+
 void ck_bias_fill(float *y, const float *bias, int channels, int t) {
     for (int c = 0; c < channels; c++) {
         float b = bias ? bias[c] : 0.0f;

@@ -199,11 +199,11 @@ void ck_transpose(const float *x, float *y, int rows, int cols) {
 // SnakeBeta: the vocoder's most frequent nonlinearity (every sample of every channel), hence
 // the vectorizable sin².
 
-CK_INLINE void snake_body(const float *x, const float *la, const float *lb, float *y, int channels,
-                          int t) {
-    for (int c = 0; c < channels; c++) {
-        const float *xr = x + (size_t)c * t;
-        float *yr = y + (size_t)c * t;
+CK_INLINE void snake_body(const float *x, size_t ldx, const float *la, const float *lb, float *y,
+                          size_t ldy, int c0, int c1, int t) {
+    for (int c = c0; c < c1; c++) {
+        const float *xr = x + (size_t)c * ldx;
+        float *yr = y + (size_t)c * ldy;
         float a = expf(la[c]);
         float ib = 1.0f / (expf(lb[c]) + 1e-9f);
         float mx[16] = {0}, big = 0.0f;
@@ -223,11 +223,36 @@ CK_INLINE void snake_body(const float *x, const float *la, const float *lb, floa
     }
 }
 CK_VARIANTS(snake, snake_body,
-            (const float *x, const float *la, const float *lb, float *y, int channels, int t),
-            (x, la, lb, y, channels, t))
+            (const float *x, size_t ldx, const float *la, const float *lb, float *y, size_t ldy,
+             int c0, int c1, int t),
+            (x, ldx, la, lb, y, ldy, c0, c1, t))
 void ck_snakebeta(const float *x, const float *log_alpha, const float *log_beta, float *y,
                   int channels, int t) {
-    CK_DISPATCH(snake, (x, log_alpha, log_beta, y, channels, t));
+    CK_DISPATCH(snake, (x, (size_t)t, log_alpha, log_beta, y, (size_t)t, 0, channels, t));
+}
+
+typedef struct {
+    const float *x, *la, *lb;
+    float *y;
+    size_t ldx, ldy;
+    int channels, t, per_task;
+} snake_job;
+
+static void snake_task(void *ctx, int task, int thread) {
+    (void)thread;
+    const snake_job *j = ctx;
+    int c0 = task * j->per_task, c1 = ck_min(j->channels, c0 + j->per_task);
+    CK_DISPATCH(snake, (j->x, j->ldx, j->la, j->lb, j->y, j->ldy, c0, c1, j->t));
+}
+
+void ck_snakebeta_strided(ck_pool *pool, const float *x, size_t ldx, const float *log_alpha,
+                          const float *log_beta, float *y, size_t ldy, int channels, int t) {
+    if (channels <= 0 || t <= 0) return;
+    // Below ~64K samples a fork/join costs more than the second thread saves.
+    int tasks = (size_t)channels * t < 65536 ? 1 : ck_min(channels, ck_pool_threads(pool) * 2);
+    int per_task = (channels + tasks - 1) / tasks;
+    snake_job job = {x, log_alpha, log_beta, y, ldx, ldy, channels, t, per_task};
+    ck_pool_run(pool, (channels + per_task - 1) / per_task, snake_task, &job);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -222,14 +222,16 @@ public protocol Backend: AnyObject, Sendable {
     func add(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, count: Int)
 
     // Convolutional parts (codec, speaker encoder). Activations are channels-first [C, T].
-    /// y[out, T'] = conv(x[in, length]) with zero padding `padLeft`/`padRight` (T' = layer.outputLength).
+    /// y[out, T'] = conv(x[in, length]) with zero padding `padLeft`/`padRight` (T' = layer.outputLength),
+    /// or with `accumulate`, y += conv(x) (a residual connection without a separate add).
     func conv1d(_ layer: Conv1dLayer, _ x: UnsafePointer<Float>, length: Int, padLeft: Int, padRight: Int,
-                _ y: UnsafeMutablePointer<Float>)
+                _ y: UnsafeMutablePointer<Float>, accumulate: Bool)
     /// y[out, (length-1)*stride + kernel] = convTranspose(x[in, length]), untrimmed.
     func convTranspose1d(_ layer: ConvTranspose1dLayer, _ x: UnsafePointer<Float>, length: Int, _ y: UnsafeMutablePointer<Float>)
-    /// In place on x[channels, length]: x + 1/(exp(logBeta)+1e-9) · sin²(exp(logAlpha) · x).
-    func snakeBeta(_ x: UnsafeMutablePointer<Float>, logAlpha: UnsafePointer<Float>, logBeta: UnsafePointer<Float>,
-                   channels: Int, length: Int)
+    /// y = x + 1/(exp(logBeta)+1e-9) · sin²(exp(logAlpha) · x) per channel, for x[channels, length]
+    /// with row strides `xStride` and `yStride` (y may be x: in place).
+    func snakeBeta(_ x: UnsafePointer<Float>, xStride: Int, into y: UnsafeMutablePointer<Float>, yStride: Int,
+                   logAlpha: UnsafePointer<Float>, logBeta: UnsafePointer<Float>, channels: Int, length: Int)
     /// In place, per row of `dim`: (x - mean) / sqrt(var + eps) · weight + bias.
     func layerNorm(_ x: UnsafeMutablePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>,
                    rows: Int, dim: Int, eps: Float)
@@ -255,6 +257,19 @@ extension Backend {
     }
 
     public func prepare(_ layer: Linear) {}
+
+    /// y[out, T'] = conv(x[in, length]).
+    public func conv1d(_ layer: Conv1dLayer, _ x: UnsafePointer<Float>, length: Int, padLeft: Int, padRight: Int,
+                       _ y: UnsafeMutablePointer<Float>) {
+        conv1d(layer, x, length: length, padLeft: padLeft, padRight: padRight, y, accumulate: false)
+    }
+
+    /// SnakeBeta in place on x[channels, length].
+    public func snakeBeta(_ x: UnsafeMutablePointer<Float>, logAlpha: UnsafePointer<Float>, logBeta: UnsafePointer<Float>,
+                          channels: Int, length: Int) {
+        snakeBeta(x, xStride: length, into: x, yStride: length, logAlpha: logAlpha, logBeta: logBeta,
+                  channels: channels, length: length)
+    }
 
     public func prepare(_ layers: [Linear]) { for layer in layers { prepare(layer) } }
 
@@ -401,7 +416,7 @@ public final class ReferenceBackend: Backend {
     }
 
     public func conv1d(_ l: Conv1dLayer, _ x: UnsafePointer<Float>, length: Int, padLeft: Int, padRight: Int,
-                       _ y: UnsafeMutablePointer<Float>) {
+                       _ y: UnsafeMutablePointer<Float>, accumulate: Bool) {
         let tOut = l.outputLength(length, padLeft: padLeft, padRight: padRight)
         let cig = l.inChannels / l.groups, cog = l.outChannels / l.groups
         for o in 0..<l.outChannels {
@@ -416,7 +431,7 @@ public final class ReferenceBackend: Backend {
                         }
                     }
                 }
-                y[o * tOut + t] = acc
+                y[o * tOut + t] = accumulate ? y[o * tOut + t] + acc : acc
             }
         }
     }
@@ -434,13 +449,13 @@ public final class ReferenceBackend: Backend {
         }
     }
 
-    public func snakeBeta(_ x: UnsafeMutablePointer<Float>, logAlpha: UnsafePointer<Float>, logBeta: UnsafePointer<Float>,
-                          channels: Int, length: Int) {
+    public func snakeBeta(_ x: UnsafePointer<Float>, xStride: Int, into y: UnsafeMutablePointer<Float>, yStride: Int,
+                          logAlpha: UnsafePointer<Float>, logBeta: UnsafePointer<Float>, channels: Int, length: Int) {
         for c in 0..<channels {
             let a = expf(logAlpha[c]), b = 1 / (expf(logBeta[c]) + 1e-9)
             for t in 0..<length {
-                let s = sinf(a * x[c * length + t])
-                x[c * length + t] += b * s * s
+                let v = x[c * xStride + t], s = sinf(a * v)
+                y[c * yStride + t] = v + b * s * s
             }
         }
     }

@@ -192,7 +192,7 @@ public final class CPUBackend: Backend, @unchecked Sendable {
     }
 
     public func conv1d(_ l: Conv1dLayer, _ x: UnsafePointer<Float>, length: Int, padLeft: Int, padRight: Int,
-                       _ y: UnsafeMutablePointer<Float>) {
+                       _ y: UnsafeMutablePointer<Float>, accumulate: Bool) {
         convLock.lock()
         defer { convLock.unlock() }
         let need = Kernels.conv1dWorkspaceCount(inChannels: l.inChannels, outChannels: l.outChannels, length: length,
@@ -203,7 +203,7 @@ public final class CPUBackend: Backend, @unchecked Sendable {
             Kernels.conv1d(input: x, weight: l.weight.pointer, bias: bias, output: y, inChannels: l.inChannels,
                            outChannels: l.outChannels, length: length, kernelSize: l.kernelSize, stride: l.stride,
                            dilation: l.dilation, padLeft: padLeft, padRight: padRight, groups: l.groups,
-                           workspace: ws, pool: pool)
+                           accumulate: accumulate, workspace: ws, pool: pool)
         }
     }
 
@@ -219,9 +219,9 @@ public final class CPUBackend: Backend, @unchecked Sendable {
         }
     }
 
-    public func snakeBeta(_ x: UnsafeMutablePointer<Float>, logAlpha: UnsafePointer<Float>, logBeta: UnsafePointer<Float>,
-                          channels: Int, length: Int) {
-        Kernels.snakeBeta(x, logAlpha: logAlpha, logBeta: logBeta, output: x, channels: channels, length: length)
+    public func snakeBeta(_ x: UnsafePointer<Float>, xStride: Int, into y: UnsafeMutablePointer<Float>, yStride: Int,
+                          logAlpha: UnsafePointer<Float>, logBeta: UnsafePointer<Float>, channels: Int, length: Int) {
+        ck_snakebeta_strided(pool.handle, x, xStride, logAlpha, logBeta, y, yStride, Int32(channels), Int32(length))
     }
 
     public func layerNorm(_ x: UnsafeMutablePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>,

@@ -246,6 +246,7 @@ public enum Kernels {
     /// `padLeft`/`padRight` (causal: `padLeft = (kernelSize-1)*dilation`, `padRight = 0`) into
     /// `output[outChannels, conv1dOutputLength(...)]`.
     ///
+    /// With `accumulate`, `output += conv(input)` (bias included); not for depthwise convs.
     /// Depthwise convs run a direct loop on the pool. Dense stride-1 convs without padding (a causal
     /// conv whose history is already in front of its input) are one GEMM over implicit im2col
     /// columns; the others are im2col tiles + GEMM and need `workspace` of `conv1dWorkspaceCount(...)`
@@ -254,13 +255,14 @@ public enum Kernels {
         input: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
         output: UnsafeMutablePointer<Float>, inChannels: Int, outChannels: Int, length: Int,
         kernelSize: Int, stride: Int = 1, dilation: Int = 1, padLeft: Int, padRight: Int, groups: Int = 1,
-        workspace: UnsafeMutablePointer<Float>?, pool: ThreadPool? = nil
+        accumulate: Bool = false, workspace: UnsafeMutablePointer<Float>?, pool: ThreadPool? = nil
     ) {
         precondition(groups > 0 && inChannels % groups == 0 && outChannels % groups == 0,
                      "conv1d: channels must be divisible by groups")
         let tOut = conv1dOutputLength(length: length, kernelSize: kernelSize, stride: stride,
                                       dilation: dilation, padLeft: padLeft, padRight: padRight)
         guard tOut > 0, outChannels > 0 else { return }
+        precondition(!accumulate || !isDepthwise(inChannels, outChannels, groups), "conv1d: a depthwise conv cannot accumulate")
         if isDepthwise(inChannels, outChannels, groups) {
             ck_conv1d_depthwise(pool?.handle, input, weight, bias, output, Int32(inChannels), Int32(length),
                                 Int32(kernelSize), Int32(stride), Int32(dilation), Int32(padLeft), Int32(padRight))
@@ -268,7 +270,11 @@ public enum Kernels {
         }
         let cig = inChannels / groups, cog = outChannels / groups
         let rowsPerColumn = cig * kernelSize
-        ck_bias_fill(output, bias, Int32(outChannels), Int32(tOut))
+        if accumulate {
+            if let bias { ck_bias_add(output, bias, Int32(outChannels), Int32(tOut)) }
+        } else {
+            ck_bias_fill(output, bias, Int32(outChannels), Int32(tOut))
+        }
         for g in 0..<groups {
             let x = input + g * cig * length
             let w = weight + g * cog * rowsPerColumn

@@ -93,7 +93,8 @@ private let deepCodecDirectory: String = {
 private final class OrderedBackend: Backend, @unchecked Sendable {
     let r = ReferenceBackend()
 
-    func conv1d(_ l: Conv1dLayer, _ x: UnsafePointer<Float>, length: Int, padLeft: Int, padRight: Int, _ y: UnsafeMutablePointer<Float>) {
+    func conv1d(_ l: Conv1dLayer, _ x: UnsafePointer<Float>, length: Int, padLeft: Int, padRight: Int, _ y: UnsafeMutablePointer<Float>,
+                accumulate: Bool) {
         let tOut = l.outputLength(length, padLeft: padLeft, padRight: padRight)
         let cig = l.inChannels / l.groups, cog = l.outChannels / l.groups, span = cig * l.kernelSize
         let column = FloatBuffer(count: span), out = FloatBuffer(count: cog)
@@ -108,7 +109,7 @@ private final class OrderedBackend: Backend, @unchecked Sendable {
                 }
                 Kernels.matvec(weight: l.weight.pointer + g * cog * span, input: column.pointer, bias: bias.pointer + g * cog,
                                output: out.pointer, rows: cog, cols: span)
-                for o in 0..<cog { y[(g * cog + o) * tOut + t] = out[o] }
+                for o in 0..<cog { y[(g * cog + o) * tOut + t] = accumulate ? y[(g * cog + o) * tOut + t] + out[o] : out[o] }
             }
         }
     }
@@ -143,8 +144,9 @@ private final class OrderedBackend: Backend, @unchecked Sendable {
     func swiglu(_ gate: UnsafeMutablePointer<Float>, _ up: UnsafePointer<Float>, count: Int) { r.swiglu(gate, up, count: count) }
     func silu(_ x: UnsafeMutablePointer<Float>, count: Int) { r.silu(x, count: count) }
     func add(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, count: Int) { r.add(y, x, count: count) }
-    func snakeBeta(_ x: UnsafeMutablePointer<Float>, logAlpha: UnsafePointer<Float>, logBeta: UnsafePointer<Float>, channels: Int, length: Int) {
-        r.snakeBeta(x, logAlpha: logAlpha, logBeta: logBeta, channels: channels, length: length)
+    func snakeBeta(_ x: UnsafePointer<Float>, xStride: Int, into y: UnsafeMutablePointer<Float>, yStride: Int,
+                   logAlpha: UnsafePointer<Float>, logBeta: UnsafePointer<Float>, channels: Int, length: Int) {
+        r.snakeBeta(x, xStride: xStride, into: y, yStride: yStride, logAlpha: logAlpha, logBeta: logBeta, channels: channels, length: length)
     }
     func layerNorm(_ x: UnsafeMutablePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>, rows: Int, dim: Int, eps: Float) {
         r.layerNorm(x, weight: weight, bias: bias, rows: rows, dim: dim, eps: eps)

@@ -366,6 +366,23 @@ private func tensor(_ values: [Float], _ shape: [Int], as dtype: DType) -> Tenso
             }
             expectClose(got[0], want[0], relative: 1e-5, "\(config) snakeBeta \(channels)x\(length)")
         }
+        // Out of place between row strides (into a wider buffer, as the codec feeds a conv's input),
+        // and large enough to be split over threads; the padding between rows stays untouched.
+        for (channels, length) in [(3, 17), (64, 2000)] {
+            var rng = Rng(state: UInt64(channels * 7 + length))
+            let (xs, ys) = (length + 3, length + 5)
+            let arrays = [rng.floats(channels * xs, 4), rng.floats(channels), rng.floats(channels), rng.floats(channels * ys, 1)]
+            let (got, want) = compare(config, "snakeBeta strided \(channels) \(length)", arrays) { backend, p in
+                backend.snakeBeta(p[0], xStride: xs, into: p[3], yStride: ys, logAlpha: p[1], logBeta: p[2],
+                                  channels: channels, length: length)
+            }
+            expectClose(got[3], want[3], relative: 1e-5, "\(config) snakeBeta strided \(channels)x\(length)")
+            #expect(got[0] == arrays[0], "\(config) snakeBeta strided: input changed")
+            for c in 0..<channels {
+                #expect(Array(got[3][(c * ys + length)..<(c * ys + ys)]) == Array(arrays[3][(c * ys + length)..<(c * ys + ys)]),
+                        "\(config) snakeBeta strided: padding written")
+            }
+        }
     }
 
     // (in, out, kernel, stride, dilation, groups, padLeft, padRight, length)
@@ -420,6 +437,31 @@ private func tensor(_ values: [Float], _ shape: [Int], as dtype: DType) -> Tenso
                 }[0]
                 expectClose(got[1], want[1], bound: bound, what)
             }
+        }
+    }
+
+    /// conv1d with `accumulate` (y += conv(x)) on every dense shape: the same bound as above plus
+    /// the rounding of adding to y.
+    @Test(arguments: Config.all)
+    func accumulatingConvolutions(_ config: Config) {
+        for (index, c) in Self.convShapes.enumerated() where !(c[5] > 1 && c[5] == c[0] && c[0] == c[1]) {
+            let (cin, cout, kernel, length) = (c[0], c[1], c[2], c[8])
+            var rng = Rng(state: UInt64(c.reduce(11) { $0 &* 31 &+ $1 }))
+            let w = rng.floats(cout * cin / c[5] * kernel, 0.5), b = rng.floats(cout, 0.1), x = rng.floats(cin * length)
+            func layer(_ w: [Float], _ b: [Float]) -> Conv1dLayer {
+                Conv1dLayer(weight: tensor(w, [cout, cin / c[5], kernel]), bias: tensor(b, [cout]), stride: c[3], dilation: c[4],
+                            groups: c[5])
+            }
+            let l = layer(w, b), absolute = layer(w.map(abs), b.map(abs))
+            let outCount = cout * l.outputLength(length, padLeft: c[6], padRight: c[7])
+            let y0 = rng.floats(outCount, 2)
+            let (got, want) = compare(config, "conv accumulate \(index)", [x, y0]) {
+                $0.conv1d(l, $1[0], length: length, padLeft: c[6], padRight: c[7], $1[1], accumulate: true)
+            }
+            let magnitude = apply(ReferenceBackend(), [x.map(abs), y0.map(abs)]) {
+                $0.conv1d(absolute, $1[0], length: length, padLeft: c[6], padRight: c[7], $1[1], accumulate: true)
+            }[1]
+            expectClose(got[1], want[1], bound: magnitude.map { 1e-5 * $0 }, "\(config) conv1d accumulate \(c)")
         }
     }
 }

@@ -214,6 +214,10 @@ void ck_transpose(const float *x, float *y, int rows, int cols);
 /// y = x + 1/(exp(log_beta[c]) + 1e-9) * sin(x * exp(log_alpha[c]))².
 void ck_snakebeta(const float *x, const float *log_alpha, const float *log_beta, float *y,
                   int channels, int t);
+/// ck_snakebeta with row strides (y may be x, or rows of a wider buffer), channels split over
+/// the pool (NULL: inline).
+void ck_snakebeta_strided(ck_pool *pool, const float *x, size_t ldx, const float *log_alpha,
+                          const float *log_beta, float *y, size_t ldy, int channels, int t);
 void ck_snakebeta_ref(const float *x, const float *log_alpha, const float *log_beta, float *y,
                       int channels, int t);
 
@@ -259,6 +263,9 @@ void ck_im2col(const float *x, float *col, int channels, int t_in, int k, int st
 /// i < columns with i*stride + p < t_out: a polyphase transposed conv's phases, interleaved.
 void ck_phase_interleave(const float *phases, const float *bias, float *y, int c_out, int stride,
                          int columns, int t_out);
+
+/// y[c, :] += bias[c] for y [channels, t].
+void ck_bias_add(float *y, const float *bias, int channels, int t);
 
 /// y[c, :] = bias[c] (or 0 if bias is NULL) for y [channels, t].
 void ck_bias_fill(float *y, const float *bias, int channels, int t);

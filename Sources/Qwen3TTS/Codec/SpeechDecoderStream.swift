@@ -185,16 +185,17 @@ public final class SpeechDecoderStream: @unchecked Sendable {
         b.add(cur.pointer, conv, count: d * length)
     }
 
-    /// x += conv2(Snake(conv1(Snake(x)))) on cur [C, L].
+    /// x += conv2(Snake(conv1(Snake(x)))) on cur [C, L]. The first Snake writes straight into conv1's
+    /// input behind its history, and conv2 adds into x: two passes fewer than copy, add and join.
     private func residualUnit(_ u: SpeechDecoder.ResidualUnit, _ conv1: CausalConv, length: Int) {
-        let b = model.backend, count = conv1.layer.inChannels * length
-        let a = grow(&tmpA, count, model.backend), h = grow(&tmpB, count, model.backend)
-        b.copy(a, cur.pointer, count: count)
-        snake(u.act1, a, length: length)
-        conv1.run(a, length: length, h, backend: b, joined: &joined)
+        let b = model.backend, channels = conv1.layer.inChannels
+        let h = grow(&tmpB, conv1.layer.outChannels * length, model.backend)
+        let input = conv1.prepareInput(length: length, backend: b, joined: &joined)
+        b.snakeBeta(cur.pointer, xStride: length, into: input, yStride: conv1.context + length,
+                    logAlpha: u.act1.logAlpha, logBeta: u.act1.logBeta, channels: channels, length: length)
+        conv1.runPrepared(length: length, h, backend: b, joined: joined)
         snake(u.act2, h, length: length)
-        b.conv1d(u.conv2, h, length: length, padLeft: 0, padRight: 0, a)
-        b.add(cur.pointer, a, count: count)
+        b.conv1d(u.conv2, h, length: length, padLeft: 0, padRight: 0, cur.pointer, accumulate: true)
     }
 
     /// cur [C_in, L] -> causal conv -> cur [C_out, L].
@@ -261,14 +262,29 @@ extension SpeechDecoderStream {
                 backend.conv1d(layer, x, length: length, padLeft: 0, padRight: 0, y)
                 return
             }
+            let input = prepareInput(length: length, backend: backend, joined: &joined)
+            for ch in 0..<layer.inChannels {
+                backend.copy(input + ch * (context + length), x + ch * length, count: length)
+            }
+            runPrepared(length: length, y, backend: backend, joined: joined)
+        }
+
+        /// `joined` as [in, context + length] with the history in front; returns where the `length`
+        /// new inputs go (row stride context + length), for `runPrepared`.
+        func prepareInput(length: Int, backend: Backend, joined: inout FloatBuffer) -> UnsafeMutablePointer<Float> {
             let width = context + length, h = history.pointer
             let j = grow(&joined, layer.inChannels * width, backend)
-            for ch in 0..<layer.inChannels {
-                backend.copy(j + ch * width, h + ch * context, count: context)
-                backend.copy(j + ch * width + context, x + ch * length, count: length)
+            if context > 0 {
+                for ch in 0..<layer.inChannels { backend.copy(j + ch * width, h + ch * context, count: context) }
             }
+            return j + context
+        }
+
+        /// The conv over what `prepareInput` laid out (and the new inputs written there).
+        func runPrepared(length: Int, _ y: UnsafeMutablePointer<Float>, backend: Backend, joined: FloatBuffer) {
+            let width = context + length, h = history.pointer, j = joined.pointer
             backend.conv1d(layer, j, length: width, padLeft: 0, padRight: 0, y)
-            for ch in 0..<layer.inChannels {
+            for ch in 0..<layer.inChannels where context > 0 {
                 backend.copy(h + ch * context, j + ch * width + length, count: context)
             }
         }
