@@ -116,7 +116,7 @@ public struct PackedWeightCache: Sendable {
             json = (try? JSONEncoder().encode(header(dataStart: dataStart))) ?? Data()
         }
         guard !json.isEmpty else { return }
-        let final = path(for: key), temporary = final + ".\(getpid()).tmp"
+        let final = path(for: key), temporary = final + ".\(getpid()).\(UUID().uuidString).tmp"
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
             guard FileManager.default.createFile(atPath: temporary, contents: nil),

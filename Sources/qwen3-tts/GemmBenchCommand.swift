@@ -25,8 +25,10 @@ struct GemmBenchCommand: ParsableCommand {
         let label: String, transA: Bool, transB: Bool, m: Int, n: Int, k: Int, beta: Float
     }
 
-    /// The products the engine runs, as (label, op, M, N, K). Convolutions are im2col GEMMs,
-    /// A = weights [M, K]; transposed convs use A^T. F frames per decoder call.
+    /// The products the engine runs, as (label, op, M, N, K). A convolution is the GEMM of its
+    /// weights [M = out, K = taps·in] with its (implicit) im2col columns; a transposed conv is
+    /// the same over all output phases (M = stride·out, K = taps·in, N = inputs + taps - 1).
+    /// F frames per decoder call.
     static var shapes: [Shape] {
         var s: [Shape] = []
         for (n, k) in [(1024, 1024), (3072, 1024), (1024, 3072), (2048, 2048), (6144, 2048)] {
@@ -37,8 +39,8 @@ struct GemmBenchCommand: ParsableCommand {
                               (192, 1344, 640 * f), (96, 672, 1920 * f), (96, 96, 1920 * f)] {
                 s.append(Shape(label: "decoder F=\(f) conv", transA: false, transB: false, m: m, n: n, k: k, beta: 1))
             }
-            for (m, k, n) in [(12288, 1536, 4 * f), (3840, 768, 32 * f), (1536, 384, 160 * f), (576, 192, 640 * f)] {
-                s.append(Shape(label: "decoder F=\(f) convT", transA: true, transB: false, m: m, n: n, k: k, beta: 0))
+            for (m, k, n) in [(6144, 3072, 4 * f + 1), (1920, 1536, 32 * f + 1), (768, 768, 160 * f + 1), (288, 384, 640 * f + 1)] {
+                s.append(Shape(label: "decoder F=\(f) convT", transA: false, transB: false, m: m, n: n, k: k, beta: 0))
             }
         }
         // Codec encoder (SEANet) on a 10 s reference: every conv of each resolution.

@@ -101,6 +101,23 @@ private func forEachISALevel(_ body: (Int) -> Void) {
     }
 }
 
+/// The largest |c - expected| / (1e-5 · magnitude) over C[m, n] (row stride `ldc`; `expected` and
+/// `magnitude` with row stride `ldm`, default `ldc`): a GEMM passes when it is at most 1. NaN counts
+/// as infinitely far.
+private func worstOverBound(_ c: UnsafePointer<Float>, _ expected: UnsafePointer<Float>, _ magnitude: UnsafePointer<Float>,
+                            m: Int, n: Int, ldc: Int, ldm: Int? = nil) -> Double {
+    let ldm = ldm ?? ldc
+    var worst = 0.0
+    for i in 0..<m {
+        for j in 0..<n {
+            let bound = 1e-5 * Double(magnitude[i * ldm + j]) + 1e-30
+            let err = abs(Double(c[i * ldc + j]) - Double(expected[i * ldm + j]))
+            worst = max(worst, err.isNaN ? .infinity : err / bound)
+        }
+    }
+    return worst
+}
+
 // MARK: - References against hand-computed values
 
 @Suite struct KernelReferenceTests {
@@ -539,13 +556,8 @@ private func forEachISALevel(_ body: (Int) -> Void) {
                     let c = Buf(c0)
                     GEMM.sgemmBF16Weights(m: m, n: n, k: k, a: a, lda: lda, w: w, ldw: ldw, c: c.p, ldc: ldc,
                                           pool: usePool ? pool : nil)
-                    var worst = 0.0
+                    let worst = worstOverBound(c.p, expected.p, magnitude.p, m: m, n: n, ldc: ldc)
                     for i in 0..<m {
-                        for j in 0..<n {
-                            let bound = 1e-5 * Double(magnitude.p[i * ldc + j]) + 1e-30
-                            let err = abs(Double(c.p[i * ldc + j]) - Double(expected.p[i * ldc + j]))
-                            worst = max(worst, err.isNaN ? .infinity : err / bound)
-                        }
                         for j in n..<ldc where !c.p[i * ldc + j].isNaN {
                             Issue.record("level \(level) m\(m) n\(n) k\(k): pad written")
                         }
@@ -586,13 +598,8 @@ private func forEachISALevel(_ body: (Int) -> Void) {
                         let c = Buf(c0)
                         GEMM.convolution(m: m, n: n, cin: cin, taps: taps, dilation: dil, w: w, ldw: ldw, x: x, ldx: ldx,
                                          beta: beta, c: c.p, ldc: ldc, pool: usePool ? pool : nil)
-                        var worst = 0.0
+                        let worst = worstOverBound(c.p, expected.p, magnitude.p, m: m, n: n, ldc: ldc)
                         for i in 0..<m {
-                            for j in 0..<n {
-                                let bound = 1e-5 * Double(magnitude.p[i * ldc + j]) + 1e-30
-                                let err = abs(Double(c.p[i * ldc + j]) - Double(expected.p[i * ldc + j]))
-                                worst = max(worst, err.isNaN ? .infinity : err / bound)
-                            }
                             for j in n..<ldc where c.p[i * ldc + j].bitPattern != c0[i * ldc + j].bitPattern {
                                 Issue.record("level \(level) \((m, n, cin, taps, dil)): pad written")
                             }
@@ -632,13 +639,8 @@ private func forEachISALevel(_ body: (Int) -> Void) {
                         let c = Buf<Float>(repeating: .nan, m * ldc)
                         ck_sgemm_quantw(usePool ? pool.handle : nil, format, packed, Int32(m), Int32(n), Int32(k), a, Int32(lda),
                                         c.p, Int32(ldc))
-                        var worst = 0.0
+                        let worst = worstOverBound(c.p, expected.p, magnitude.p, m: m, n: n, ldc: ldc, ldm: n)
                         for i in 0..<m {
-                            for j in 0..<n {
-                                let bound = 1e-5 * Double(magnitude.p[i * n + j]) + 1e-30
-                                let err = abs(Double(c.p[i * ldc + j]) - Double(expected.p[i * n + j]))
-                                worst = max(worst, err.isNaN ? .infinity : err / bound)
-                            }
                             for j in n..<ldc where !c.p[i * ldc + j].isNaN {
                                 Issue.record("level \(level) q\(format.rawValue) m\(m) n\(n) k\(k): pad written")
                             }
