@@ -62,12 +62,13 @@ public final class Conv1dLayer: @unchecked Sendable {
 
     public init(weight: Tensor, bias: Tensor?, stride: Int = 1, dilation: Int = 1, groups: Int = 1) {
         precondition(weight.shape.count == 3, "Conv1d weight must be 3-D")
-        let asStored = FloatBuffer(count: weight.elementCount)
-        convertToFloat(dtype: weight.dtype, src: weight.data, dst: asStored.pointer, count: weight.elementCount)
-        weight.releaseFilePages()  // the f32 copy is what runs
-        self.weight = FloatBuffer(count: weight.elementCount)
-        Kernels.tapMajor(asStored.pointer, into: self.weight.pointer, outChannels: weight.shape[0],
-                         inPerGroup: weight.shape[1], kernelSize: weight.shape[2])
+        let reordered = FloatBuffer(count: weight.elementCount)
+        withFloats(weight) { source in
+            Kernels.tapMajor(source, into: reordered.pointer, outChannels: weight.shape[0],
+                             inPerGroup: weight.shape[1], kernelSize: weight.shape[2])
+        }
+        weight.releaseFilePages()  // the reordered copy is what runs
+        self.weight = reordered
         self.bias = bias?.floats()
         outChannels = weight.shape[0]
         inChannels = weight.shape[1] * groups
@@ -85,6 +86,18 @@ public final class Conv1dLayer: @unchecked Sendable {
     }
 }
 
+/// `tensor`'s values as float32: in place when stored so (the codec's checkpoint is), else a
+/// temporary widened copy.
+private func withFloats(_ tensor: Tensor, _ body: (UnsafePointer<Float>) -> Void) {
+    if tensor.dtype == .f32 {
+        body(tensor.data.assumingMemoryBound(to: Float.self))
+        return
+    }
+    let widened = FloatBuffer(count: tensor.elementCount)
+    convertToFloat(dtype: tensor.dtype, src: tensor.data, dst: widened.pointer, count: tensor.elementCount)
+    body(widened.pointer)
+}
+
 /// A ConvTranspose1d layer (groups 1) with float32 weights, loaded from PyTorch's `[in, out, kernel]`
 /// and kept in the polyphase layout of `Kernels.polyphase` (`weight(in:out:tap:)` reads it back).
 public final class ConvTranspose1dLayer: @unchecked Sendable {
@@ -95,18 +108,19 @@ public final class ConvTranspose1dLayer: @unchecked Sendable {
     public init(weight: Tensor, bias: Tensor?, stride: Int) {
         precondition(weight.shape.count == 3, "ConvTranspose1d weight must be 3-D")
         precondition(stride > 0, "ConvTranspose1d stride must be positive")
-        let asStored = FloatBuffer(count: weight.elementCount)
-        convertToFloat(dtype: weight.dtype, src: weight.data, dst: asStored.pointer, count: weight.elementCount)
-        weight.releaseFilePages()  // the f32 copy is what runs
         self.bias = bias?.floats()
         inChannels = weight.shape[0]
         outChannels = weight.shape[1]
         kernelSize = weight.shape[2]
         self.stride = stride
         let taps = Kernels.convTranspose1dTaps(kernelSize: kernelSize, stride: stride)
-        self.weight = FloatBuffer(count: stride * outChannels * taps * inChannels)
-        Kernels.polyphase(asStored.pointer, into: self.weight.pointer, inChannels: inChannels, outChannels: outChannels,
-                          kernelSize: kernelSize, stride: stride)
+        let (cin, cout, k) = (inChannels, outChannels, kernelSize)
+        let reordered = FloatBuffer(count: stride * cout * taps * cin)
+        withFloats(weight) { source in
+            Kernels.polyphase(source, into: reordered.pointer, inChannels: cin, outChannels: cout, kernelSize: k, stride: stride)
+        }
+        self.weight = reordered
+        weight.releaseFilePages()  // the reordered copy is what runs
     }
 
     /// PyTorch's `weight[input, output, k]`.

@@ -320,16 +320,21 @@ public enum Kernels {
     public static func polyphase(_ w: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, inChannels: Int,
                                  outChannels: Int, kernelSize: Int, stride: Int) {
         let taps = convTranspose1dTaps(kernelSize: kernelSize, stride: stride), width = taps * inChannels
-        // Each source run w[c, o, :] is read whole (one cache line at these kernel sizes); the writes
-        // advance along c in stride * taps streams.
-        for o in 0..<outChannels {
-            for c in 0..<inChannels {
-                let src = w + (c * outChannels + o) * kernelSize
-                for p in 0..<stride {
-                    let row = y + (p * outChannels + o) * width + c
-                    for t in 0..<taps {
-                        let k = p + (taps - 1 - t) * stride
-                        row[t * inChannels] = k < kernelSize ? src[k] : 0
+        // In tiles of 16 x 16 (input, output) channels: a tile reads 16 contiguous runs of 16
+        // kernels and writes runs of 16 consecutive inputs, so both sides stay within a few cache
+        // lines (the source is often the mapped checkpoint itself).
+        let tile = 16
+        for c0 in Swift.stride(from: 0, to: inChannels, by: tile) {
+            for o0 in Swift.stride(from: 0, to: outChannels, by: tile) {
+                for o in o0..<min(o0 + tile, outChannels) {
+                    for p in 0..<stride {
+                        for t in 0..<taps {
+                            let k = p + (taps - 1 - t) * stride
+                            let row = y + (p * outChannels + o) * width + t * inChannels
+                            for c in c0..<min(c0 + tile, inChannels) {
+                                row[c] = k < kernelSize ? w[(c * outChannels + o) * kernelSize + k] : 0
+                            }
+                        }
                     }
                 }
             }
