@@ -1,5 +1,6 @@
-// Convolution pieces. Dense convolutions are im2col + sgemm, assembled in Swift where BLAS is
-// linked; depthwise convolutions have too little arithmetic per byte for a GEMM and run here.
+// Convolution pieces. Dense convolutions are GEMMs (ck_sgemm_conv, or im2col + ck_sgemm when
+// strided or padded), assembled in Swift; depthwise convolutions have too little arithmetic per
+// byte for a GEMM and run here.
 #include "ck_internal.h"
 
 int ck_conv1d_out_len(int t_in, int k, int stride, int dilation, int pad_left, int pad_right) {

@@ -48,32 +48,26 @@ public final class CPUBackend: Backend, @unchecked Sendable {
     /// With a `packCache`, quantized matrices come from its file when it checks out, and are
     /// written there after packing otherwise.
     public func prepare(_ layers: [Linear]) {
-        let quantized = layers.filter { $0.prepared == nil && willQuantize($0.weight) }
-        if let cache = packCache, !quantized.isEmpty,
-           let packed = cache.load(quantized.map(\.weight), format: weightFormat) {
-            for (layer, matrix) in zip(quantized, packed) {
+        let cached = packCache.map { _ in
+            layers.filter { $0.prepared == nil && QuantizedMatrix.packedSize($0.weight, format: weightFormat) != nil }
+        } ?? []
+        var fromCache = false
+        if let cache = packCache, !cached.isEmpty, let packed = cache.load(cached.map(\.weight), format: weightFormat) {
+            for (layer, matrix) in zip(cached, packed) {
                 layer.prepared = .quantized(matrix)
                 layer.weight.releaseFilePages()
             }
+            fromCache = true
         }
         DispatchQueue.concurrentPerform(iterations: pool.threadCount) { t in
             for i in stride(from: t, to: layers.count, by: pool.threadCount) { prepare(layers[i]) }
         }
-        if let cache = packCache, !quantized.isEmpty, !quantized.contains(where: { $0.prepared == nil }) {
-            let matrices = quantized.compactMap { layer -> QuantizedMatrix? in
-                if case .quantized(let q) = layer.prepared { return q } else { return nil }
+        if let cache = packCache, !cached.isEmpty, !fromCache {
+            let matrices = cached.compactMap { layer -> QuantizedMatrix? in
+                if case .quantized(let q) = layer.prepared { q } else { nil }
             }
-            // Only freshly packed matrices are written (mapped ones came from the file).
-            if matrices.count == quantized.count, !matrices.contains(where: \.isMapped) {
-                cache.store(matrices, for: quantized.map(\.weight), format: weightFormat)
-            }
+            if matrices.count == cached.count { cache.store(matrices, for: cached.map(\.weight), format: weightFormat) }
         }
-    }
-
-    /// Whether `prepare` turns this weight into a quantized matrix.
-    private func willQuantize(_ w: Tensor) -> Bool {
-        guard let q = weightFormat.quantFormat, w.shape.count == 2, w.dtype == .bf16 || w.dtype == .f32 else { return false }
-        return ck_quant_size(q, Int32(w.shape[0]), Int32(w.shape[1])) > 0
     }
 
     private func widen(_ w: Tensor) -> FloatBuffer {
@@ -217,6 +211,10 @@ public final class CPUBackend: Backend, @unchecked Sendable {
                                     outChannels: l.outChannels, length: length, kernelSize: l.kernelSize, stride: l.stride,
                                     workspace: ws, pool: pool)
         }
+    }
+
+    public func addChannelBias(_ x: UnsafeMutablePointer<Float>, _ bias: [Float], channels: Int, length: Int) {
+        ck_bias_add(x, bias, Int32(channels), Int32(length))
     }
 
     public func snakeBeta(_ x: UnsafePointer<Float>, xStride: Int, into y: UnsafeMutablePointer<Float>, yStride: Int,

@@ -1,8 +1,8 @@
 // Swift entry points for the CPU kernels. Model code calls these, never CKernels directly.
 // Every function works on caller-owned memory (pointers + explicit sizes) and allocates nothing.
-// Activations are float32 row-major; weights keep PyTorch layouts (Linear [out, in],
-// Conv1d [C_out, C_in/groups, K], ConvTranspose1d [C_in, C_out, K]); convolution activations are
-// channels-first [C, T]. bf16/f16 data is passed as its UInt16 bit patterns.
+// Activations are float32 row-major; Linear weights keep PyTorch's [out, in]; convolution
+// weights are reordered at load (Conv1d tap-major [C_out, K, C_in/groups] by `tapMajor`,
+// ConvTranspose1d polyphase by `polyphase`); convolution activations are channels-first [C, T]. bf16/f16 data is passed as its UInt16 bit patterns.
 
 import CKernels
 

@@ -65,13 +65,15 @@ public struct PackedWeightCache: Sendable {
 
     /// The file for `key`: named by a hash of it (the key itself is checked inside).
     func path(for key: String) -> String {
-        directory + "/" + String(format: "%016llx", fingerprint(Array(key.utf8))) + ".qpack"
+        var hash = CKFingerprint()
+        Array(key.utf8).withUnsafeBytes { hash.add($0.baseAddress!, $0.count) }
+        return directory + "/" + hash.hex + ".qpack"
     }
 
     /// The matrices packed earlier for `weights`, mapped from the cache file; nil if there is no
     /// file or it does not check out.
     func load(_ weights: [Tensor], format: WeightFormat) -> [QuantizedMatrix]? {
-        guard let q = format.quantFormat, let key = Self.key(weights, format: format),
+        guard format.quantFormat != nil, let key = Self.key(weights, format: format),
               let file = try? MappedFile(path: path(for: key)) else { return nil }
         let bytes = UnsafeRawBufferPointer(start: file.base, count: file.count)
         guard file.count > 16, Array(bytes[0..<8]) == Self.magic else { return nil }
@@ -82,7 +84,7 @@ public struct PackedWeightCache: Sendable {
         var hash = CKFingerprint()
         for (entry, w) in zip(header.matrices, weights) {
             guard w.shape == [entry.rows, entry.cols],
-                  entry.bytes == ck_quant_size(q, Int32(entry.rows), Int32(entry.cols)), entry.bytes > 0,
+                  entry.bytes == QuantizedMatrix.packedSize(w, format: format),
                   entry.offset % 64 == 0, entry.offset >= 16 + headerLength, entry.offset + entry.bytes <= file.count
             else { return nil }
             hash.add(file.base + entry.offset, entry.bytes)
@@ -147,8 +149,4 @@ struct CKFingerprint {
     mutating func add(_ p: UnsafeRawPointer, _ count: Int) { state = ck_fingerprint64(p, count, state) }
 
     var hex: String { String(format: "%016llx", state) }
-}
-
-private func fingerprint(_ bytes: [UInt8]) -> UInt64 {
-    bytes.withUnsafeBytes { ck_fingerprint64($0.baseAddress!, $0.count, 0x9E37_79B9_7F4A_7C15) }
 }

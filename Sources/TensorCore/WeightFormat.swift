@@ -36,15 +36,20 @@ public final class QuantizedMatrix: @unchecked Sendable {
     /// Set when the bytes live in a mapped cache file (kept alive here, never freed here).
     private let mapping: MappedFile?
 
-    /// Packs f32 or bf16 weights; nil when the format cannot hold this shape (cols % 32 != 0) or
-    /// the dtype is not f32/bf16.
-    public init?(_ weight: Tensor, format: WeightFormat) {
+    /// Bytes `weight` packs to in `format`; nil when the format cannot hold it (not a quantized
+    /// format, not a 2-D f32/bf16 matrix, or cols % 32 != 0).
+    public static func packedSize(_ weight: Tensor, format: WeightFormat) -> Int? {
         guard let q = format.quantFormat, weight.shape.count == 2, weight.dtype == .bf16 || weight.dtype == .f32 else {
             return nil
         }
+        let size = ck_quant_size(q, Int32(weight.shape[0]), Int32(weight.shape[1]))
+        return size > 0 ? size : nil
+    }
+
+    /// Packs f32 or bf16 weights; nil when the format cannot hold them (see `packedSize`).
+    public init?(_ weight: Tensor, format: WeightFormat) {
+        guard let q = format.quantFormat, let size = Self.packedSize(weight, format: format) else { return nil }
         let (rows, cols) = (weight.shape[0], weight.shape[1])
-        let size = ck_quant_size(q, Int32(rows), Int32(cols))
-        guard size > 0 else { return nil }
         self.format = format
         self.rows = rows
         self.cols = cols

@@ -1,8 +1,9 @@
 // CKernels: the hot loops of the engine (C11). Every optimized kernel has a naive reference
 // (suffix _ref, same signature) beside it; tests compare the two over swept shapes.
 //
-// Conventions: activations are float32, row-major. Weights keep PyTorch layouts:
-// Linear [out, in]; Conv1d [C_out, C_in/groups, K]; ConvTranspose1d [C_in, C_out, K].
+// Conventions: activations are float32, row-major. Linear weights are [out, in] (PyTorch's);
+// the _ref convolutions take PyTorch's layouts (Conv1d [C_out, C_in/groups, K], ConvTranspose1d
+// [C_in, C_out, K]), the optimized ones the reordered layouts their comments give.
 // Convolution activations are channels-first [C, T]. bf16 and f16 values are passed as their
 // uint16 bit patterns. Dimensions are `int`; element counts of flat buffers are `size_t`.
 // Unless a comment says otherwise, outputs must not alias inputs.
