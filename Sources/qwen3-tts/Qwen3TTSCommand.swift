@@ -12,5 +12,5 @@ struct Qwen3TTSCommand: AsyncParsableCommand {
         discussion: "`qwen3-tts doctor` shows the CPU features in use and which optional libraries were found.",
         version: version,
         subcommands: [SpeakCommand.self, TokenizeCommand.self, EncodeCommand.self, DecodeCommand.self, VoiceCommand.self,
-                      BenchCommand.self, DoctorCommand.self, DevCommand.self])
+                      ServeCommand.self, BenchCommand.self, DoctorCommand.self, DevCommand.self])
 }

@@ -63,13 +63,18 @@ public enum VoiceFile {
         return sha.finalize()
     }
 
-    /// Writes `voice` for `model` to `path` (atomically).
-    public static func save(_ voice: VoicePrompt, for model: Qwen3TTSModel, to path: String) throws {
+    /// `voice` for `model`, as the bytes of a voice file (a server stores these in its database).
+    public static func encode(_ voice: VoicePrompt, for model: Qwen3TTSModel) throws -> Data {
         let payload = Payload(geometry: geometry(of: model), voice: voice)
         let envelope = Envelope(format: format, version: version, sha256: try digest(payload), payload: payload)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        do { try encoder.encode(envelope).write(to: URL(fileURLWithPath: path), options: .atomic) } catch {
+        return try encoder.encode(envelope)
+    }
+
+    /// Writes `voice` for `model` to `path` (atomically).
+    public static func save(_ voice: VoicePrompt, for model: Qwen3TTSModel, to path: String) throws {
+        do { try encode(voice, for: model).write(to: URL(fileURLWithPath: path), options: .atomic) } catch {
             throw VoiceFileError.unreadable(path: path, reason: "cannot write: \(error.localizedDescription)")
         }
     }
@@ -79,6 +84,12 @@ public enum VoiceFile {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw VoiceFileError.unreadable(path: path, reason: FileManager.default.fileExists(atPath: path) ? "permission denied" : "no such file")
         }
+        return try decode(data, name: path, for: model)
+    }
+
+    /// The voice in `data` (a voice file's bytes), checked against `model`; `name` is what errors
+    /// call it.
+    public static func decode(_ data: Data, name path: String, for model: Qwen3TTSModel) throws -> VoicePrompt {
         guard let head = try? JSONSerialization.jsonObject(with: data) as? [String: Any], head["format"] as? String == format else {
             throw VoiceFileError.notAVoiceFile(path: path)
         }
@@ -96,4 +107,7 @@ public enum VoiceFile {
         try voice.validate(hiddenSize: expected.hiddenSize, codeGroups: expected.codeGroups, codebookSize: expected.codebookSize)
         return voice
     }
+
+    /// What a voice made with `model` can be used with (e.g. "0.6B (hidden size 1024)").
+    public static func compatibility(of model: Qwen3TTSModel) -> String { geometry(of: model).description }
 }
