@@ -94,8 +94,27 @@ enum OpenAPIDocument {
               },
               "text/event-stream": {
                 "schema": {
-                  "type": "string",
-                  "description": "With stream_format sse: server-sent events, each one `data: <JSON>` line followed by a blank line (no event names, no [DONE]). Events: {\"type\": \"speech.audio.delta\", \"audio\": <base64 of the next bytes of the audio encoded in response_format>}, as many as there are chunks; then {\"type\": \"speech.audio.done\", \"usage\": {\"input_tokens\": <prompt tokens>, \"output_tokens\": <codec frames>, \"total_tokens\": <their sum>}}. A failure after the stream has begun ends it with {\"type\": \"error\", \"error\": {\"message\", \"type\", \"param\", \"code\"}} instead of the done event."
+                  "type": "object",
+                  "description": "One server-sent event. With stream_format sse: server-sent events, each one `data: <JSON>` line followed by a blank line (no event names, no [DONE]). Events: {\"type\": \"speech.audio.delta\", \"audio\": <base64 of the next bytes of the audio encoded in response_format>}, as many as there are chunks; then {\"type\": \"speech.audio.done\", \"usage\": {\"input_tokens\": <prompt tokens>, \"output_tokens\": <codec frames>, \"total_tokens\": <their sum>}}. A failure after the stream has begun ends it with {\"type\": \"error\", \"error\": {\"message\", \"type\", \"param\", \"code\"}} instead of the done event.",
+                  "required": [
+                    "data"
+                  ],
+                  "properties": {
+                    "data": {
+                      "type": "string",
+                      "description": "The event's JSON: a speech.audio.delta, speech.audio.done or error object.",
+                      "contentMediaType": "application/json"
+                    },
+                    "event": {
+                      "type": "string"
+                    },
+                    "id": {
+                      "type": "string"
+                    },
+                    "retry": {
+                      "type": "integer"
+                    }
+                  }
                 },
                 "example": "data: {\"type\":\"speech.audio.delta\",\"audio\":\"UklGRv////9XQVZF\"}\n\ndata: {\"type\":\"speech.audio.done\",\"usage\":{\"input_tokens\":24,\"output_tokens\":50,\"total_tokens\":74}}\n\n"
               }

@@ -75,10 +75,16 @@ extension ServerTests {
                     #expect(paths[path] != nil, "openapi.json lacks \(path)")
                 }
 
+                let speech = try await s.post("/v1/audio/speech", ["input": "Measure me.", "max_new_tokens": 6])
+                #expect(speech.status == 200 && speech.headers["x-request-id"]?.isEmpty == false)
                 let metrics = try await s.get("/metrics")
                 #expect(metrics.status == 200 && metrics.headers["content-type"]?.hasPrefix("text/plain") == true)
-                #expect(metrics.text.contains("qwen3tts_requests_total{"))
-                #expect(metrics.text.contains("qwen3tts_active_streams"))
+                #expect(metrics.text.contains("qwen3tts_requests_total{method=\"POST\",route=\"/v1/audio/speech\",status=\"200\"} 1"))
+                #expect(try await s.metric("qwen3tts_time_to_first_audio_seconds_count") == 1)
+                #expect(try await s.metric("qwen3tts_real_time_factor_count") == 1)
+                #expect(try await s.metric("qwen3tts_frames_total") ?? 0 >= 5)
+                #expect(try await s.metric("qwen3tts_active_streams") == 0)
+                #expect(try await s.metric("qwen3tts_queue_depth") == 0)
             }
         }
 
