@@ -284,7 +284,9 @@ struct RequestLogMiddleware: RouterMiddleware {
         func done(_ status: Int) {
             let route = context.endpointPath ?? "unmatched"
             metrics.request(method: request.method.rawValue, route: route, status: status)
-            context.logger.info("\(request.method) \(request.uri.path) \(status)", metadata: [
+            // API calls at info; probes and scrapes (/health, /ready, /metrics) only at debug.
+            let level: Logger.Level = request.uri.path.hasPrefix("/v1/") ? .info : .debug
+            context.logger.log(level: level, "\(request.method) \(request.uri.path) \(status)", metadata: [
                 "ms": "\(Int((clock.now - start).seconds * 1000))"])
         }
         do {

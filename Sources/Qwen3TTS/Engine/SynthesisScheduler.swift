@@ -174,6 +174,7 @@ public final class SynthesisScheduler: @unchecked Sendable {
             let free = max(0, maxBatch - running.count)
             let admitted = Array(waiting.prefix(free))
             waiting.removeFirst(admitted.count)
+            runningCount += admitted.count  // counted as running from here, so `submit` never over-admits
             condition.unlock()
 
             for task in tasks { task() }
