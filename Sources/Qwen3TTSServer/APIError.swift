@@ -36,27 +36,10 @@ public struct APIError: Error, HTTPResponseError, CustomStringConvertible, Senda
         APIError(.notFound, message, type: "not_found_error", param: param, code: "not_found")
     }
 
-    struct Body: Codable {
-        struct Detail: Codable {
-            var message: String
-            var type: String
-            var param: String?
-            var code: String?
-        }
-        var error: Detail
-    }
-
+    /// The body; `param` and `code` are always present (null when unknown), as in OpenAI's.
     var json: ByteBuffer {
-        let body = Body(error: .init(message: message, type: type, param: param, code: code))
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        // `param` and `code` are always present (null when unknown), as in OpenAI's bodies.
-        var object = (try? JSONSerialization.jsonObject(with: encoder.encode(body))) as? [String: Any] ?? [:]
-        var detail = object["error"] as? [String: Any] ?? [:]
-        detail["param"] = param ?? NSNull()
-        detail["code"] = code ?? NSNull()
-        object["error"] = detail
-        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data()
+        let detail: [String: Any] = ["message": message, "type": type, "param": param ?? NSNull(), "code": code ?? NSNull()]
+        let data = (try? JSONSerialization.data(withJSONObject: ["error": detail], options: [.sortedKeys])) ?? Data()
         return ByteBuffer(bytes: data)
     }
 

@@ -261,7 +261,7 @@ private func uploadVoice(_ request: Request, _ context: ServerContext, _ server:
     let voice: StoredVoice
     do {
         voice = try await server.createVoice(name: name, consent: consent, refText: field("ref_text"), audio: audio.body,
-                                             filename: audio.filename, mimeType: audio.contentType)
+                                             filename: audio.filename)
     } catch {
         throw APIError.from(error, param: "audio_sample")
     }

@@ -25,10 +25,6 @@ struct SpeechParameters: Sendable {
 
     enum StreamFormat: String, Sendable { case audio, sse }
 
-    static let fieldNames = ["model", "input", "voice", "instructions", "response_format", "speed", "stream_format",
-                             "task_type", "language", "ref_audio", "ref_text", "x_vector_only_mode", "seed",
-                             "temperature", "top_k", "top_p", "repetition_penalty", "max_new_tokens"]
-
     /// Parses and checks `body`. `maxInput` bounds `input` in characters, `maxRefAudio` the decoded
     /// reference audio in bytes.
     static func parse(_ body: Data, maxInput: Int, maxRefAudio: Int) throws -> SpeechParameters {

@@ -170,8 +170,7 @@ public final class SpeechServer: Sendable {
     // MARK: Voices
 
     /// Computes the voice prompt of an uploaded sample (on the engine thread) and stores it.
-    func createVoice(name: String, consent: String, refText: String?, audio: Data, filename: String?,
-                     mimeType: String?) async throws -> StoredVoice {
+    func createVoice(name: String, consent: String, refText: String?, audio: Data, filename: String?) async throws -> StoredVoice {
         guard model.kind == .base else {
             throw APIError.invalid("voice uploads need a Base checkpoint; this server runs a \(Self.taskName(model.kind)) model",
                                    code: "unsupported_task")

@@ -179,7 +179,3 @@ func peakResidentMegabytes() -> Double {
     return Double(usage.ru_maxrss) / (1024 * 1024)  // bytes
     #endif
 }
-
-extension Duration {
-    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) * 1e-18 }
-}
